@@ -1,0 +1,25 @@
+/** Parameters of one RFC 6750 `Bearer` challenge. */
+export interface BearerChallenge {
+  realm?: string;
+  error?: 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+  errorDescription?: string;
+  scope?: string;
+}
+
+// RFC 7230 quoted-string content we allow: printable ASCII without `"` and `\`. Anything else is
+// replaced, so no value can break out of its quotes or inject a header line.
+const UNSAFE = /[^\x20\x21\x23-\x5b\x5d-\x7e]/g;
+
+function quoted(value: string): string {
+  return `"${value.replace(UNSAFE, '_')}"`;
+}
+
+/** Formats a `WWW-Authenticate` value: `Bearer` alone when no parameter is set. */
+export function formatBearerChallenge(challenge: BearerChallenge): string {
+  const params: string[] = [];
+  if (challenge.realm !== undefined) params.push(`realm=${quoted(challenge.realm)}`);
+  if (challenge.error) params.push(`error=${quoted(challenge.error)}`);
+  if (challenge.errorDescription) params.push(`error_description=${quoted(challenge.errorDescription)}`);
+  if (challenge.scope) params.push(`scope=${quoted(challenge.scope)}`);
+  return params.length === 0 ? 'Bearer' : `Bearer ${params.join(', ')}`;
+}

@@ -1,0 +1,57 @@
+/** Why a JSON fetch failed; safe to log (no body, no headers). */
+export class FetchJsonError extends Error {
+  constructor(
+    readonly reason: 'timeout' | 'network' | 'status' | 'too-large' | 'not-json',
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(status === undefined ? reason : `${reason} ${status}`, options);
+    this.name = 'FetchJsonError';
+  }
+}
+
+export interface FetchJsonOptions {
+  /** Overall deadline in milliseconds, covering connect, headers and body. */
+  timeoutMs: number;
+  /** Largest accepted body in bytes; larger bodies are abandoned while streaming. */
+  maxBytes: number;
+}
+
+async function readCapped(response: Response, maxBytes: number): Promise<string> {
+  const declared = Number(response.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > maxBytes) throw new FetchJsonError('too-large');
+  if (!response.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > maxBytes) throw new FetchJsonError('too-large');
+    chunks.push(chunk);
+  }
+  return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+}
+
+/**
+ * GETs a JSON document with an overall deadline and a body cap; redirects are refused.
+ * @throws {FetchJsonError}
+ */
+export async function fetchJson(url: string, { timeoutMs, maxBytes }: FetchJsonOptions): Promise<unknown> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  let text: string;
+  try {
+    const response = await fetch(url, { signal, redirect: 'error', headers: { accept: 'application/json' } });
+    if (response.status !== 200) {
+      await response.body?.cancel().catch(() => undefined); // the body is not needed; a failed cancel changes nothing
+      throw new FetchJsonError('status', response.status);
+    }
+    text = await readCapped(response, maxBytes);
+  } catch (error) {
+    if (error instanceof FetchJsonError) throw error;
+    throw new FetchJsonError(signal.aborted ? 'timeout' : 'network', undefined, { cause: error });
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new FetchJsonError('not-json', undefined, { cause: error });
+  }
+}

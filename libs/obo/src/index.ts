@@ -1,0 +1,17 @@
+export { OboModule } from './obo.module.js';
+export { MODULE_OPTIONS_TOKEN as OBO_MODULE_OPTIONS } from './obo.module-definition.js';
+export type { OboModuleExtras } from './obo.module-definition.js';
+export type { AccessTokenVersion, JwksOptions, OboModuleOptions } from './options/obo-module-options.interface.js';
+export { JwtAuthGuard } from './jwt/jwt-auth.guard.js';
+export { ScopesGuard } from './scopes/scopes.guard.js';
+export { RequiredScopes, RequiredAppPermissions } from './scopes/required-scopes.decorator.js';
+export { Public } from './scopes/public.decorator.js';
+export { Authorize } from './scopes/authorize.decorator.js';
+export { CurrentUser } from './context/current-user.decorator.js';
+export { RequestContext } from './context/request-context.service.js';
+export { Principal } from './context/principal.js';
+export type { AccessTokenClaims, PrincipalInit } from './context/principal.js';
+export { OboError, OboConfigurationError } from './errors/obo.error.js';
+export type { OboErrorCode } from './errors/obo-error-code.js';
+export { OboHttpException } from './errors/obo-http.exception.js';
+export type { OboErrorBody } from './errors/obo-http.exception.js';

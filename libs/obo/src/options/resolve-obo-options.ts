@@ -1,0 +1,154 @@
+import { OboConfigurationError } from '../errors/obo.error.js';
+import type { AccessTokenVersion, JwksOptions, OboModuleOptions } from './obo-module-options.interface.js';
+
+/** Options with every default applied and every value checked. Internal. */
+export interface ResolvedOboOptions {
+  readonly instance: string;
+  readonly tenantId: string;
+  readonly multiTenant: boolean;
+  readonly allowedTenants: ReadonlySet<string>;
+  readonly clientId: string;
+  readonly audience: readonly string[];
+  readonly acceptedTokenVersions: ReadonlySet<AccessTokenVersion>;
+  readonly clockToleranceSeconds: number;
+  readonly algorithms: readonly string[];
+  readonly maxTokenLength: number;
+  readonly maxTokenLifetimeSeconds: number;
+  readonly allowedClientApplications?: ReadonlySet<string>;
+  readonly scopeClaim: string;
+  readonly roleClaim: string;
+  readonly realm?: string;
+  readonly discoveryUrls: Readonly<Partial<Record<AccessTokenVersion, string>>>;
+  readonly jwks: Readonly<Required<JwksOptions>>;
+}
+
+export const DEFAULT_INSTANCE = 'https://login.microsoftonline.com/';
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MULTI_TENANT = new Set(['organizations', 'common']);
+const ASYMMETRIC = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']);
+const CLAIM_NAME = /^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/;
+
+function guid(option: string, value: unknown): string {
+  if (typeof value !== 'string' || !GUID.test(value)) {
+    throw new OboConfigurationError(option, `must be a GUID such as "00000000-0000-0000-0000-000000000000" (got ${describe(value)}).`);
+  }
+  return value.toLowerCase();
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value.slice(0, 80)) : typeof value;
+}
+
+function integer(option: string, value: unknown, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new OboConfigurationError(option, `must be a whole number from ${min} to ${max} (got ${describe(value)}).`);
+  }
+  return value;
+}
+
+function nonEmptyStrings(option: string, value: unknown): string[] {
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || list.length === 0 || !list.every((v) => typeof v === 'string' && v.length > 0 && v.trim() === v)) {
+    throw new OboConfigurationError(option, 'must be a non-empty list of non-empty strings without surrounding spaces.');
+  }
+  return [...new Set(list as string[])];
+}
+
+function resolveInstance(value: unknown): string {
+  if (value === undefined) return DEFAULT_INSTANCE;
+  let url: URL;
+  try {
+    url = new URL(String(value));
+  } catch {
+    throw new OboConfigurationError('instance', `must be an absolute https URL such as "${DEFAULT_INSTANCE}" (got ${describe(value)}).`);
+  }
+  if (url.protocol !== 'https:' || url.username || url.password || url.search || url.hash || url.pathname !== '/') {
+    throw new OboConfigurationError('instance', `must be an https origin with no path, query or credentials, such as "${DEFAULT_INSTANCE}" (got ${describe(value)}).`);
+  }
+  return `${url.origin}/`;
+}
+
+function resolveTenant(options: OboModuleOptions): Pick<ResolvedOboOptions, 'tenantId' | 'multiTenant' | 'allowedTenants'> {
+  const { tenantId, allowedTenants } = options;
+  if (typeof tenantId === 'string' && MULTI_TENANT.has(tenantId)) {
+    if (!allowedTenants || allowedTenants.length === 0) {
+      throw new OboConfigurationError('allowedTenants', `is required when tenantId is "${tenantId}": list the tenant GUIDs whose tokens this API accepts.`);
+    }
+    return { tenantId, multiTenant: true, allowedTenants: new Set(allowedTenants.map((t, i) => guid(`allowedTenants[${i}]`, t))) };
+  }
+  if (typeof tenantId !== 'string' || !GUID.test(tenantId)) {
+    throw new OboConfigurationError('tenantId', `must be the directory (tenant) GUID, or "organizations" / "common" together with allowedTenants (got ${describe(tenantId)}).`);
+  }
+  if (allowedTenants !== undefined) {
+    throw new OboConfigurationError('allowedTenants', 'only applies to a multi-tenant API: set tenantId to "organizations" or "common", or remove allowedTenants.');
+  }
+  const id = tenantId.toLowerCase();
+  return { tenantId: id, multiTenant: false, allowedTenants: new Set([id]) };
+}
+
+function resolveAlgorithms(value: unknown): string[] {
+  if (value === undefined) return ['RS256'];
+  const list = nonEmptyStrings('algorithms', value);
+  const bad = list.find((alg) => !ASYMMETRIC.has(alg));
+  if (bad) throw new OboConfigurationError('algorithms', `accepts only asymmetric JWS algorithms (${[...ASYMMETRIC].join(', ')}); remove ${describe(bad)}.`);
+  return list;
+}
+
+function resolveVersions(value: unknown): Set<AccessTokenVersion> {
+  if (value === undefined) return new Set(['1.0', '2.0']);
+  const list = nonEmptyStrings('acceptedTokenVersions', value);
+  const bad = list.find((v) => v !== '1.0' && v !== '2.0');
+  if (bad) throw new OboConfigurationError('acceptedTokenVersions', `accepts "1.0" and "2.0" only (got ${describe(bad)}).`);
+  return new Set(list as AccessTokenVersion[]);
+}
+
+function claimName(option: string, value: unknown, fallback: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !CLAIM_NAME.test(value)) throw new OboConfigurationError(option, `must be a claim name such as "${fallback}".`);
+  return value;
+}
+
+/**
+ * Applies defaults and validates options once, at startup.
+ * @throws {OboConfigurationError} naming the first bad option and how to fix it.
+ */
+export function resolveOboOptions(options: OboModuleOptions): ResolvedOboOptions {
+  if (!options || typeof options !== 'object') throw new OboConfigurationError('options', 'must be an object with at least tenantId and clientId.');
+  const instance = resolveInstance(options.instance);
+  const tenant = resolveTenant(options);
+  const clientId = guid('clientId', options.clientId);
+  const versions = resolveVersions(options.acceptedTokenVersions);
+  const discoveryUrls: Partial<Record<AccessTokenVersion, string>> = {};
+  if (versions.has('2.0')) discoveryUrls['2.0'] = `${instance}${tenant.tenantId}/v2.0/.well-known/openid-configuration`;
+  if (versions.has('1.0')) discoveryUrls['1.0'] = `${instance}${tenant.tenantId}/.well-known/openid-configuration`;
+  const realm = options.realm;
+  if (realm !== undefined && (typeof realm !== 'string' || /[^\x20\x21\x23-\x5b\x5d-\x7e]/.test(realm))) {
+    throw new OboConfigurationError('realm', 'must be printable ASCII without quotes or backslashes.');
+  }
+  const jwks = options.jwks ?? {};
+  return {
+    instance,
+    ...tenant,
+    clientId,
+    audience: options.audience === undefined ? [clientId, `api://${clientId}`] : nonEmptyStrings('audience', options.audience),
+    acceptedTokenVersions: versions,
+    clockToleranceSeconds: integer('clockToleranceSeconds', options.clockToleranceSeconds, 60, 0, 300),
+    algorithms: resolveAlgorithms(options.algorithms),
+    maxTokenLength: integer('maxTokenLength', options.maxTokenLength, 12_288, 256, 65_536),
+    maxTokenLifetimeSeconds: integer('maxTokenLifetimeSeconds', options.maxTokenLifetimeSeconds, 108_000, 60, 604_800),
+    allowedClientApplications:
+      options.allowedClientApplications === undefined ? undefined : new Set(nonEmptyStrings('allowedClientApplications', options.allowedClientApplications)),
+    scopeClaim: claimName('scopeClaim', options.scopeClaim, 'scp'),
+    roleClaim: claimName('roleClaim', options.roleClaim, 'roles'),
+    realm,
+    discoveryUrls,
+    jwks: {
+      cacheMaxAgeSeconds: integer('jwks.cacheMaxAgeSeconds', jwks.cacheMaxAgeSeconds, 600, 1, 86_400),
+      cooldownSeconds: integer('jwks.cooldownSeconds', jwks.cooldownSeconds, 30, 0, 3_600),
+      failureBackoffSeconds: integer('jwks.failureBackoffSeconds', jwks.failureBackoffSeconds, 5, 0, 300),
+      timeoutMs: integer('jwks.timeoutMs', jwks.timeoutMs, 5_000, 100, 60_000),
+      maxResponseBytes: integer('jwks.maxResponseBytes', jwks.maxResponseBytes, 524_288, 1_024, 16_777_216),
+    },
+  };
+}

@@ -5,6 +5,7 @@ import { JwtAuthGuard } from './jwt/jwt-auth.guard.js';
 import { JwtBearerStrategy } from './jwt/jwt-bearer.strategy.js';
 import { SigningKeyStore } from './jwt/signing-key.store.js';
 import { ConfigurableModuleClass } from './obo.module-definition.js';
+import { RESOLVED_OBO_OPTIONS } from './options/obo-options.constants.js';
 import { resolvedOptionsProvider } from './options/resolved-options.provider.js';
 import { ScopesGuard } from './scopes/scopes.guard.js';
 
@@ -16,7 +17,9 @@ import { ScopesGuard } from './scopes/scopes.guard.js';
  */
 @Module({
   providers: [resolvedOptionsProvider, SigningKeyStore, JwtBearerStrategy, JwtAuthGuard, ScopesGuard, RequestContext],
-  exports: [JwtAuthGuard, ScopesGuard, RequestContext, SigningKeyStore],
+  // The guards' own dependencies are exported too: `@UseGuards(JwtAuthGuard)` in an importing
+  // module instantiates the guard there.
+  exports: [JwtAuthGuard, ScopesGuard, RequestContext, SigningKeyStore, JwtBearerStrategy, RESOLVED_OBO_OPTIONS],
 })
 export class OboModule extends ConfigurableModuleClass implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

@@ -1,0 +1,33 @@
+import { inspect } from 'node:util';
+import { Principal, type AccessTokenClaims } from './principal.js';
+
+const token = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1c2VyIn0.c2lnbmF0dXJl';
+const claims = { oid: 'o', tid: 't', sub: 's', scp: 'a b' } as unknown as AccessTokenClaims;
+const principal = new Principal(
+  { objectId: 'o', tenantId: 't', subject: 's', clientAppId: 'c', scopes: ['a', 'b'], roles: [], isAppOnly: false, claims },
+  token,
+);
+
+describe('Principal', () => {
+  it('keeps the raw token reachable for On-Behalf-Of through `assertion`', () => {
+    expect(principal.assertion).toBe(token);
+  });
+
+  it('never shows the raw token in JSON, util.inspect, Object.keys or a spread', () => {
+    expect(JSON.stringify(principal)).not.toContain(token);
+    expect(inspect(principal, { depth: 10, showHidden: true })).not.toContain(token);
+    expect(Object.keys(principal)).not.toContain('assertion');
+    expect(JSON.stringify({ ...principal })).not.toContain(token);
+  });
+
+  it('serialises to identity, scopes and roles only, without the claim set', () => {
+    expect(JSON.parse(JSON.stringify(principal))).toEqual({
+      objectId: 'o', tenantId: 't', subject: 's', clientAppId: 'c', scopes: ['a', 'b'], roles: [], isAppOnly: false,
+    });
+  });
+
+  it('is frozen, so a handler cannot widen its own scopes', () => {
+    expect(() => (principal.scopes as string[]).push('Admin')).toThrow(TypeError);
+    expect(() => Object.assign(principal, { isAppOnly: true })).toThrow(TypeError);
+  });
+});

@@ -1,0 +1,43 @@
+import { extractBearerToken, type BearerSource } from './extract-bearer-token.js';
+
+const token = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln';
+
+function source(authorization: string | string[] | undefined, url = '/x', body?: unknown): BearerSource {
+  const all = authorization === undefined ? undefined : ([] as string[]).concat(authorization);
+  return { headers: { authorization: all?.[0] }, headersDistinct: all ? { authorization: all } : {}, url, body };
+}
+
+describe('extractBearerToken', () => {
+  it.each(['Bearer', 'bearer', 'BEARER', 'BeArEr'])('reads the token whatever the case of the scheme (%s)', (scheme) => {
+    expect(extractBearerToken(source(`${scheme} ${token}`), 12288)).toEqual({ kind: 'token', token });
+  });
+
+  it.each([undefined, '', 'Bearer', 'Bearer   ', 'Basic dXNlcjpwYXNz', 'Digest x', 'Token abc'])('treats %j as no credentials', (value) => {
+    expect(extractBearerToken(source(value), 12288).kind).toBe('missing');
+  });
+
+  it.each([`Bearer ${token} junk`, `Bearer\t${token}`, `Bearer  ${token}`, `Bearer ${token}, Bearer ${token}`, `Bearer ${token}\u00e9`, 'Bearer a"b'])(
+    'calls %j malformed',
+    (value) => {
+      expect(extractBearerToken(source(value), 12288).kind).toBe('malformed');
+    },
+  );
+
+  it('calls two Authorization headers malformed, even when both are valid', () => {
+    expect(extractBearerToken(source([`Bearer ${token}`, `Bearer ${token}`]), 12288).kind).toBe('malformed');
+  });
+
+  it('calls a header plus an access_token query parameter or body field malformed (two transports)', () => {
+    expect(extractBearerToken(source(`Bearer ${token}`, `/x?a=1&access_token=${token}`), 12288).kind).toBe('malformed');
+    expect(extractBearerToken(source(`Bearer ${token}`, '/x', { access_token: token }), 12288).kind).toBe('malformed');
+  });
+
+  it('never reads a token from the query string or body alone', () => {
+    expect(extractBearerToken(source(undefined, `/x?access_token=${token}`, { access_token: token }), 12288).kind).toBe('missing');
+  });
+
+  it('refuses a token longer than the cap before looking at its content', () => {
+    expect(extractBearerToken(source(`Bearer ${'a'.repeat(301)}`), 300).kind).toBe('too-long');
+    expect(extractBearerToken(source(`Bearer ${'a'.repeat(300)}`), 300).kind).toBe('token');
+  });
+});

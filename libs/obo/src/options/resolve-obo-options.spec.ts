@@ -1,0 +1,79 @@
+import { OboConfigurationError } from '../errors/obo.error.js';
+import type { OboModuleOptions } from './obo-module-options.interface.js';
+import { resolveOboOptions } from './resolve-obo-options.js';
+
+const tenantId = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+const clientId = '6e74172b-be56-4843-9ff4-e66a39bb12e3';
+
+function failure(options: Partial<OboModuleOptions>): OboConfigurationError {
+  try {
+    resolveOboOptions({ tenantId, clientId, ...options } as OboModuleOptions);
+  } catch (error) {
+    expect(error).toBeInstanceOf(OboConfigurationError);
+    return error as OboConfigurationError;
+  }
+  throw new Error('expected a configuration error');
+}
+
+describe('resolveOboOptions', () => {
+  it('applies secure defaults: public cloud, both token versions, RS256, 60 s skew, client id and api:// audiences', () => {
+    const resolved = resolveOboOptions({ tenantId, clientId });
+    expect(resolved.instance).toBe('https://login.microsoftonline.com/');
+    expect([...resolved.acceptedTokenVersions]).toEqual(['1.0', '2.0']);
+    expect(resolved.algorithms).toEqual(['RS256']);
+    expect(resolved.clockToleranceSeconds).toBe(60);
+    expect(resolved.audience).toEqual([clientId, `api://${clientId}`]);
+    expect(resolved.discoveryUrls).toEqual({
+      '2.0': `https://login.microsoftonline.com/${tenantId}/v2.0/.well-known/openid-configuration`,
+      '1.0': `https://login.microsoftonline.com/${tenantId}/.well-known/openid-configuration`,
+    });
+    expect(resolved.jwks).toEqual({ cacheMaxAgeSeconds: 600, cooldownSeconds: 30, failureBackoffSeconds: 5, timeoutMs: 5000, maxResponseBytes: 524288 });
+  });
+
+  it('derives discovery URLs from the instance alone, so a sovereign cloud or local authority needs one option', () => {
+    const resolved = resolveOboOptions({ tenantId, clientId, instance: 'https://login.microsoftonline.us', acceptedTokenVersions: ['2.0'] });
+    expect(resolved.discoveryUrls).toEqual({ '2.0': `https://login.microsoftonline.us/${tenantId}/v2.0/.well-known/openid-configuration` });
+  });
+
+  it('lower-cases configured GUIDs so they compare exactly with Entra tid claims', () => {
+    const resolved = resolveOboOptions({ tenantId: tenantId.toUpperCase(), clientId: clientId.toUpperCase() });
+    expect(resolved.tenantId).toBe(tenantId);
+    expect(resolved.clientId).toBe(clientId);
+  });
+
+  it('accepts a multi-tenant API only together with an allow-list of tenant GUIDs', () => {
+    const resolved = resolveOboOptions({ tenantId: 'organizations', clientId, allowedTenants: [tenantId] });
+    expect(resolved.multiTenant).toBe(true);
+    expect([...resolved.allowedTenants]).toEqual([tenantId]);
+    expect(failure({ tenantId: 'organizations' }).option).toBe('allowedTenants');
+    expect(failure({ tenantId: 'common', allowedTenants: ['contoso.com'] }).option).toBe('allowedTenants[0]');
+    expect(failure({ allowedTenants: [tenantId] }).message).toContain('only applies to a multi-tenant API');
+  });
+
+  it.each<[string, Partial<OboModuleOptions>, string]>([
+    ['tenantId', { tenantId: 'consumers' }, 'directory (tenant) GUID'],
+    ['tenantId', { tenantId: undefined }, 'directory (tenant) GUID'],
+    ['clientId', { clientId: 'my-api' }, 'must be a GUID'],
+    ['instance', { instance: 'http://login.microsoftonline.com/' }, 'https origin'],
+    ['instance', { instance: 'https://login.microsoftonline.com/contoso' }, 'https origin'],
+    ['instance', { instance: 'not a url' }, 'absolute https URL'],
+    ['clockToleranceSeconds', { clockToleranceSeconds: 301 }, 'from 0 to 300'],
+    ['clockToleranceSeconds', { clockToleranceSeconds: 1.5 }, 'whole number'],
+    ['algorithms', { algorithms: ['HS256'] }, 'asymmetric'],
+    ['algorithms', { algorithms: ['none'] }, 'asymmetric'],
+    ['algorithms', { algorithms: [] }, 'non-empty list'],
+    ['acceptedTokenVersions', { acceptedTokenVersions: ['3.0' as never] }, '"1.0" and "2.0"'],
+    ['audience', { audience: [] }, 'non-empty list'],
+    ['audience', { audience: [' api://x'] }, 'surrounding spaces'],
+    ['maxTokenLength', { maxTokenLength: 10 }, 'from 256'],
+    ['scopeClaim', { scopeClaim: 'has space' }, 'claim name'],
+    ['realm', { realm: 'a"b' }, 'without quotes'],
+    ['jwks.timeoutMs', { jwks: { timeoutMs: 0 } }, 'from 100'],
+  ])('refuses a bad %s at startup with a message that says how to fix it (%j)', (option, options, fix) => {
+    const error = failure(options);
+    expect(error.code).toBe('ERR_OBO_CONFIG_INVALID');
+    expect(error.option).toBe(option);
+    expect(error.message).toContain(`OboModule option "${option}"`);
+    expect(error.message).toContain(fix);
+  });
+});

@@ -216,3 +216,33 @@ describe('two protected apps in one process', () => {
     expectRejection(await get(`${apiB.url}/delegated`, forA), 'H401');
   });
 });
+
+describe('request context (AsyncLocalStorage)', () => {
+  let api: ApiUnderTest;
+  beforeAll(async () => {
+    api = await startApi(optionsFor(authority));
+  });
+  afterAll(() => api.close());
+
+  it('gives a public request on the same keep-alive connection no principal of the previous request', async () => {
+    const { Agent, request } = await import('node:http');
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const call = (path: string, token?: string) =>
+      new Promise<{ body: string; socket: unknown }>((resolve, reject) => {
+        const req = request(`${api.url}${path}`, { agent, headers: token ? { authorization: `Bearer ${token}` } : {} }, (res) => {
+          let body = '';
+          res.on('data', (c) => (body += c)).on('end', () => resolve({ body, socket: req.socket }));
+        });
+        req.on('error', reject).end();
+      });
+    try {
+      const first = await call('/context', authority.mintUserToken({ claims: { oid: 'f0e1d2c3-0000-4000-8000-000000000003' } }));
+      expect(JSON.parse(first.body)).toEqual({ objectId: 'f0e1d2c3-0000-4000-8000-000000000003' });
+      const second = await call('/open');
+      expect(second.socket).toBe(first.socket); // the same connection was reused
+      expect(JSON.parse(second.body)).toEqual({ user: null, context: null });
+    } finally {
+      agent.destroy();
+    }
+  });
+});

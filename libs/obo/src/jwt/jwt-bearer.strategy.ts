@@ -9,7 +9,7 @@ import { RESOLVED_OBO_OPTIONS } from '../options/obo-options.constants.js';
 import type { ResolvedOboOptions } from '../options/resolve-obo-options.js';
 import { inspectJwt, type InspectedJwt } from './inspect-jwt.js';
 import { keyFitsAlgorithm, SigningKeyStore, type SigningKey } from './signing-key.store.js';
-import { ClaimsRejection, validateClaims } from './validate-claims.js';
+import { ClaimsRejection, checkTimeTypes, validateClaims } from './validate-claims.js';
 import type { AuthorityMetadataDocument } from './authority-metadata.js';
 
 /** What the guard hands the strategy and the strategy hands back, per request, off the request object. */
@@ -87,6 +87,7 @@ export class JwtBearerStrategy extends PassportStrategy(Strategy) implements OnM
     const inspected = inspectJwt(token);
     if (!pending || !inspected) throw new ClaimsRejection('malformed');
     const kid = checkHeader(inspected.header, this.options.algorithms);
+    checkTimeTypes(inspected.payload);
     const alg = inspected.header.alg as string;
     const { key, metadata } = await this.keys.getKey(kid);
     if (!keyFitsAlgorithm(key, alg)) throw new ClaimsRejection('key does not fit alg');

@@ -29,7 +29,14 @@ function fail(reason: string, expired = false): never {
   throw new ClaimsRejection(reason, expired);
 }
 
-function numericDate(payload: Record<string, unknown>, claim: 'exp' | 'nbf' | 'iat'): number {
+/** Throws unless `exp`, `nbf` and `iat` are positive integers (run before jsonwebtoken, which calls a bad `exp` expired). */
+export function checkTimeTypes(payload: Readonly<Record<string, unknown>>): void {
+  numericDate(payload, 'exp');
+  numericDate(payload, 'nbf');
+  numericDate(payload, 'iat');
+}
+
+function numericDate(payload: Readonly<Record<string, unknown>>, claim: 'exp' | 'nbf' | 'iat'): number {
   const value = payload[claim];
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) fail(`${claim} missing or not a positive integer`);
   return value;
@@ -59,8 +66,13 @@ function checkIssuer(payload: Record<string, unknown>, options: ResolvedOboOptio
   // tid to iss (no trimming, case folding or trailing-slash normalisation).
   const expected = template.replaceAll('{tenantid}', tid);
   if (payload.iss !== expected) fail('issuer mismatch');
-  // Keys come from the v2.0 JWKS, whose per-key issuer has the v2.0 form; it scopes v2.0 tokens.
-  if (ver === '2.0' && context.keyIssuer !== undefined && context.keyIssuer.replaceAll('{tenantid}', tid) !== expected) fail('signing key issuer mismatch');
+  // Entra scopes each key with an issuer (possibly a `{tenantid}` template, v2.0 form). As in
+  // Microsoft.IdentityModel, the filled-in key issuer must be the token's issuer or, for v1.0
+  // tokens, the v2.0 issuer of the same tenant.
+  if (context.keyIssuer !== undefined) {
+    const keyIssuer = context.keyIssuer.replaceAll('{tenantid}', tid);
+    if (keyIssuer !== expected && keyIssuer !== `${options.instance}${tid}/v2.0`) fail('signing key issuer mismatch');
+  }
   return ver;
 }
 

@@ -97,10 +97,14 @@ describe('apps/downstream-api as a real process', () => {
 });
 
 describe('npm start (the demo)', () => {
-  it('runs the local authority and the sample API, and its self-check passes', () => {
-    const result = spawnSync(process.execPath, [demo, '--once'], { encoding: 'utf8', timeout: 60_000, cwd: root });
-    expect(result.stdout).toMatch(/Self-check: GET http:\/\/127\.0\.0\.1:\d+\/api\/whoami -> 200/);
-    expect(result.stdout).toContain('Without a token -> 401, WWW-Authenticate: Bearer');
+  it('runs the authority and both sample APIs, walks the On-Behalf-Of chain, and its self-check passes', () => {
+    const result = spawnSync(process.execPath, [demo, '--once'], { encoding: 'utf8', timeout: 90_000, cwd: root });
+    expect(result.stdout).toMatch(/GET \/api\/profile -> 200/);
+    expect(result.stdout).toMatch(/OBO requests still 1 \(served from our token cache\)/);
+    expect(result.stdout).toContain('error="insufficient_claims"');
+    expect(result.stdout).toContain('Demo self-check passed.');
     expect(result.status).toBe(0);
+    // The walkthrough prints claims, never a whole token.
+    expect(result.stdout).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\./);
   });
 });

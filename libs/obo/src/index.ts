@@ -1,7 +1,21 @@
 export { OboModule } from './obo.module.js';
 export { MODULE_OPTIONS_TOKEN as OBO_MODULE_OPTIONS } from './obo.module-definition.js';
 export type { OboModuleExtras } from './obo.module-definition.js';
-export type { AccessTokenVersion, JwksOptions, OboModuleOptions } from './options/obo-module-options.interface.js';
+export type {
+  AccessTokenVersion,
+  ClientCertificateCredential,
+  DownstreamApiOptions,
+  JwksOptions,
+  OboModuleOptions,
+  TokenAcquisitionOptions,
+} from './options/obo-module-options.interface.js';
+export { TokenAcquisition } from './token-acquisition/token-acquisition.service.js';
+export type { AppTokenOptions, AuthenticationResultInfo, UserTokenOptions } from './token-acquisition/token-acquisition.service.js';
+export { DownstreamApi } from './downstream-api/downstream-api.service.js';
+export type { DownstreamCallOptions } from './downstream-api/downstream-api.service.js';
+export { OboExceptionFilter } from './errors/obo-exception.filter.js';
+export { TOKEN_CACHE_STORE } from './token-cache/token-cache-store.interface.js';
+export type { CachedToken, TokenCacheStore } from './token-cache/token-cache-store.interface.js';
 export { JwtAuthGuard } from './jwt/jwt-auth.guard.js';
 export { ScopesGuard } from './scopes/scopes.guard.js';
 export { RequiredScopes, RequiredAppPermissions } from './scopes/required-scopes.decorator.js';
@@ -11,7 +25,7 @@ export { CurrentUser } from './context/current-user.decorator.js';
 export { RequestContext } from './context/request-context.service.js';
 export { Principal } from './context/principal.js';
 export type { AccessTokenClaims, PrincipalInit } from './context/principal.js';
-export { OboError, OboConfigurationError } from './errors/obo.error.js';
+export { OboError, OboConfigurationError, ClaimsChallengeError, ProviderUnavailableError, ScopedOboError } from './errors/obo.error.js';
 export type { OboErrorCode } from './errors/obo-error-code.js';
 export { OboHttpException } from './errors/obo-http.exception.js';
 export type { OboErrorBody } from './errors/obo-http.exception.js';

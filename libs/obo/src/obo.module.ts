@@ -1,4 +1,11 @@
 import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { DownstreamApi } from './downstream-api/downstream-api.service.js';
+import { OboExceptionFilter } from './errors/obo-exception.filter.js';
+import { confidentialClientProvider } from './token-acquisition/confidential-client.provider.js';
+import { MsalTokenExchanger } from './token-acquisition/msal-token-exchanger.js';
+import { TokenAcquisition } from './token-acquisition/token-acquisition.service.js';
+import { TokenCache } from './token-cache/token-cache.js';
 import { RequestContextMiddleware } from './context/request-context.middleware.js';
 import { RequestContext } from './context/request-context.service.js';
 import { JwtAuthGuard } from './jwt/jwt-auth.guard.js';
@@ -11,15 +18,30 @@ import { ScopesGuard } from './scopes/scopes.guard.js';
 
 
 /**
- * Protects a Nest API with Microsoft Entra ID bearer tokens: `forRoot(options)` or
+ * Protects a Nest API with Microsoft Entra ID bearer tokens and calls downstream APIs On-Behalf-Of
+ * the user (TokenAcquisition, DownstreamApi): `forRoot(options)` or
  * `forRootAsync({ imports, inject, useFactory })`. Options are validated at startup.
  * @example OboModule.forRoot({ tenantId, clientId })
  */
 @Module({
-  providers: [resolvedOptionsProvider, SigningKeyStore, JwtBearerStrategy, JwtAuthGuard, ScopesGuard, RequestContext],
+  providers: [
+    resolvedOptionsProvider,
+    SigningKeyStore,
+    JwtBearerStrategy,
+    JwtAuthGuard,
+    ScopesGuard,
+    RequestContext,
+    confidentialClientProvider,
+    MsalTokenExchanger,
+    TokenCache,
+    TokenAcquisition,
+    DownstreamApi,
+    // Catches only OboError (thrown by TokenAcquisition and DownstreamApi); other errors are the app's.
+    { provide: APP_FILTER, useClass: OboExceptionFilter },
+  ],
   // The guards' own dependencies are exported too: `@UseGuards(JwtAuthGuard)` in an importing
   // module instantiates the guard there.
-  exports: [JwtAuthGuard, ScopesGuard, RequestContext, SigningKeyStore, JwtBearerStrategy, RESOLVED_OBO_OPTIONS],
+  exports: [JwtAuthGuard, ScopesGuard, RequestContext, TokenAcquisition, DownstreamApi, SigningKeyStore, JwtBearerStrategy, RESOLVED_OBO_OPTIONS],
 })
 export class OboModule extends ConfigurableModuleClass implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

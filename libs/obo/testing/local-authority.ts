@@ -2,14 +2,25 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AppRegistry, type AppRegistration } from './app-registrations.js';
 import { generateAuthorityKey, type AuthorityKey } from './authority-keys.js';
 import { certificateFromEnvironment, ensureDevCertificate } from './dev-certificate.js';
 import { assertLoopback } from './loopback.js';
+import { discoveryDocument, isMultiTenantSegment, replyWithFault, sendJson, type EndpointFault } from './metadata-endpoints.js';
 import type { MintOptions } from './mint-options.js';
-import { signCompact } from './sign-jwt.js';
+import { mintToken } from './mint-token.js';
+import { PublishedKeys } from './published-keys.js';
+import { TokenEndpoint } from './token-endpoint.js';
+import { TokenFaultList, type TokenFault, type TokenFaultHandle, type TokenFaultMatch } from './token-faults.js';
+import { TokenRequestLog, type TokenRequestCounters, type TokenRequestRecord } from './token-request-log.js';
 
-/** How an endpoint of the local authority misbehaves, for fault tests. */
-export type EndpointFault = 'none' | 'status-500' | 'hang' | 'garbage' | 'empty-keys' | 'enc-only' | 'huge';
+export type { EndpointFault } from './metadata-endpoints.js';
+
+/** Options of {@link LocalAuthority.publishKey} and {@link LocalAuthority.rotateKey}. */
+export interface PublishKeyOptions {
+  /** The key's `issuer` in the JWKS. Default: the v2 `{tenantid}` template (unless `publishKeyIssuer` is false). */
+  issuer?: string;
+}
 
 /** Options of {@link LocalAuthority.start}. */
 export interface LocalAuthorityOptions {
@@ -39,8 +50,9 @@ const TENANT_PATH = /^\/([^/]+)\/(.*)$/;
 
 /**
  * An identity provider that speaks Entra ID v2.0 (and v1.0 issuers) over https on loopback:
- * discovery, JWKS with key rotation, token minting with any claim or header overridden, JWKS
- * faults and request counters. For tests, samples and demos; it refuses non-loopback addresses.
+ * discovery, JWKS with key rotation, token minting with any claim or header overridden, a token
+ * endpoint (OBO, client credentials, RFC 8693 token exchange) for registered apps, JWKS and
+ * token faults and request counters. For tests, samples and demos; it refuses non-loopback addresses.
  */
 export class LocalAuthority {
   /** Requests served so far, per endpoint. */
@@ -51,7 +63,13 @@ export class LocalAuthority {
   discoveryFault: EndpointFault = 'none';
   /** The key new tokens are signed with. */
   activeKey: AuthorityKey;
-  private readonly published = new Map<string, AuthorityKey>();
+  /** `expires_in` (and lifetime) of tokens the token endpoint issues. Default 3600. */
+  tokenLifetimeSeconds = 3600;
+  private readonly published = new PublishedKeys();
+  private readonly apps = new AppRegistry();
+  private readonly tokenFaults = new TokenFaultList();
+  private readonly tokenLog = new TokenRequestLog();
+  private readonly tokens: TokenEndpoint;
 
   private constructor(
     private readonly server: Server,
@@ -65,7 +83,20 @@ export class LocalAuthority {
     key: AuthorityKey,
   ) {
     this.activeKey = key;
-    this.published.set(key.kid, key);
+    this.published.publish(key);
+    this.apps.register({ clientId, scopes: ['access_as_user'] });
+    this.tokens = new TokenEndpoint({
+      instance,
+      tenantId,
+      registry: this.apps,
+      faults: this.tokenFaults,
+      log: this.tokenLog,
+      lifetimeSeconds: () => this.tokenLifetimeSeconds,
+      mintUserToken: (options) => this.mintUserToken(options),
+      mintAppToken: (options) => this.mintAppToken(options),
+      publishedKey: (kid) => this.published.get(kid),
+      issuersFor: (tid) => [this.issuerV2(tid), this.issuerV1(tid)],
+    });
   }
 
   /** Starts the authority on a free loopback port with one RS256 signing key. */
@@ -107,15 +138,20 @@ export class LocalAuthority {
   }
 
   /** Publishes a new key and signs new tokens with it; earlier keys stay published. */
-  async rotateKey(alg = 'RS256'): Promise<AuthorityKey> {
+  async rotateKey(alg = 'RS256', options: PublishKeyOptions = {}): Promise<AuthorityKey> {
     this.activeKey = await generateAuthorityKey(alg);
-    this.published.set(this.activeKey.kid, this.activeKey);
+    this.publishKey(this.activeKey, options);
     return this.activeKey;
+  }
+
+  /** Adds `key` to the JWKS (optionally with its own `issuer`) without signing with it. */
+  publishKey(key: AuthorityKey, options: PublishKeyOptions = {}): void {
+    this.published.publish(key, options.issuer);
   }
 
   /** Removes a key from the JWKS (tokens it signed stop validating once caches refresh). */
   unpublishKey(kid: string): void {
-    this.published.delete(kid);
+    this.published.unpublish(kid);
   }
 
   /** A key this authority does not publish, for forged-token tests. */
@@ -123,9 +159,48 @@ export class LocalAuthority {
     return generateAuthorityKey(alg, kid);
   }
 
-  /** Zeroes the request counters. */
+  /** Zeroes the request counters and {@link tokenRequests}, and empties {@link tokenRequestLog}. */
   resetCounters(): void {
     Object.assign(this.requests, { discovery: 0, jwks: 0, token: 0, other: 0 });
+    this.tokenLog.reset();
+  }
+
+  /** `https://127.0.0.1:<port>/<tenant>/oauth2/v2.0/token` (also the `aud` of client assertions). */
+  tokenEndpoint(tenant = this.tenantId): string {
+    return `${this.instance}${tenant}/oauth2/v2.0/token`;
+  }
+
+  /**
+   * Registers (or replaces) an application: a client of the token endpoint and/or a resource
+   * whose scopes can be requested. The authority's own `clientId` is registered without a secret.
+   */
+  registerApp(registration: AppRegistration): AppRegistration {
+    return this.apps.register(registration);
+  }
+
+  /** Token endpoint requests per grant and per user `oid`, since start or {@link resetCounters}. */
+  get tokenRequests(): TokenRequestCounters {
+    return this.tokenLog.counters;
+  }
+
+  /** Form fields of the most recent token request. */
+  get lastTokenRequest(): TokenRequestRecord | undefined {
+    return this.tokenLog.last;
+  }
+
+  /** Form fields of the last 100 token requests, oldest first. */
+  get tokenRequestLog(): readonly TokenRequestRecord[] {
+    return this.tokenLog.entries;
+  }
+
+  /** Makes matching token requests misbehave (first matching fault wins) until removed. */
+  injectTokenFault(fault: TokenFault, match?: TokenFaultMatch): TokenFaultHandle {
+    return this.tokenFaults.inject(fault, match);
+  }
+
+  /** Removes every injected token fault. */
+  clearTokenFaults(): void {
+    this.tokenFaults.clear();
   }
 
   /** Mints a delegated (user) access token; default `scp` is `access_as_user`. */
@@ -141,32 +216,13 @@ export class LocalAuthority {
   }
 
   private mint(options: MintOptions, identity: Record<string, unknown>): string {
-    const version = options.version ?? '2.0';
-    const tid = options.tenantId ?? this.tenantId;
-    const key = options.key ?? this.activeKey;
-    const now = Math.floor(Date.now() / 1000);
-    const client = randomClientFor(this.clientId);
-    const claims: Record<string, unknown> = {
-      aud: options.audience ?? (version === '2.0' ? this.clientId : `api://${this.clientId}`),
-      iss: version === '2.0' ? this.issuerV2(tid) : this.issuerV1(tid),
-      iat: now,
-      nbf: now,
-      exp: now + (options.lifetimeSeconds ?? 3600),
-      ver: version,
-      tid,
-      ...(version === '2.0' ? { azp: client, azpacr: '1' } : { appid: client, appidacr: '1' }),
-      uti: randomUUID().replaceAll('-', ''),
-      ...identity,
-    };
-    const header: Record<string, unknown> = { typ: 'JWT', alg: key.alg, kid: key.kid, ...(version === '1.0' ? { x5t: key.kid } : {}) };
-    applyOverrides(claims, options.claims);
-    applyOverrides(header, options.header);
-    const alg = typeof header.alg === 'string' ? header.alg : key.alg;
-    return signCompact(options.rawHeader ?? JSON.stringify(header), options.rawPayload ?? JSON.stringify(claims), alg, key.privateKey);
+    const defaults = { clientId: this.clientId, tenantId: this.tenantId, key: this.activeKey };
+    return mintToken(options, identity, { ...defaults, issuerV1: (tid) => this.issuerV1(tid), issuerV2: (tid) => this.issuerV2(tid) });
   }
 
   /** Stops the server and drops open (including hung) connections. */
   async close(): Promise<void> {
+    this.tokens.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -178,74 +234,27 @@ export class LocalAuthority {
     const rest = match?.[2] ?? '';
     if (req.method === 'GET' && (rest === 'v2.0/.well-known/openid-configuration' || rest === '.well-known/openid-configuration')) {
       this.requests.discovery++;
-      return this.reply(res, this.discoveryFault, () => this.discovery(tenant, rest.startsWith('v2.0')));
+      return replyWithFault(res, this.discoveryFault, this.published.publicJwks(), () => this.discovery(tenant, rest.startsWith('v2.0')));
     }
     if (req.method === 'GET' && (rest === 'discovery/v2.0/keys' || rest === 'discovery/keys')) {
       this.requests.jwks++;
-      return this.reply(res, this.jwksFault, () => this.jwks());
+      return replyWithFault(res, this.jwksFault, this.published.publicJwks(), () => this.jwks());
+    }
+    if (rest === 'oauth2/v2.0/token') {
+      this.requests.token++;
+      this.tokens.handle(req, res, tenant).catch(() => res.destroy());
+      return;
     }
     this.requests.other++;
-    send(res, 404, { error: 'not_found' });
+    sendJson(res, 404, { error: 'not_found' });
   }
 
   private discovery(tenant: string, v2: boolean): unknown {
-    const template = tenant === 'organizations' || tenant === 'common' ? '{tenantid}' : tenant;
-    const base = `${this.instance}${tenant}`;
-    return {
-      issuer: v2 ? this.issuerV2(template) : this.issuerV1(template),
-      jwks_uri: v2 ? `${base}/discovery/v2.0/keys` : `${base}/discovery/keys`,
-      token_endpoint: v2 ? `${base}/oauth2/v2.0/token` : `${base}/oauth2/token`,
-      authorization_endpoint: v2 ? `${base}/oauth2/v2.0/authorize` : `${base}/oauth2/authorize`,
-      response_types_supported: ['code', 'id_token', 'code id_token', 'token id_token', 'token'],
-      subject_types_supported: ['pairwise'],
-      id_token_signing_alg_values_supported: ['RS256'],
-      tenant_region_scope: 'WW',
-    };
+    const template = isMultiTenantSegment(tenant) ? '{tenantid}' : tenant;
+    return discoveryDocument(this.instance, tenant, v2, v2 ? this.issuerV2(template) : this.issuerV1(template));
   }
 
   private jwks(): unknown {
-    const issuer = this.publishKeyIssuer ? { issuer: this.issuerV2('{tenantid}') } : {};
-    return { keys: [...this.published.values()].map((k) => ({ ...k.publicJwk, ...issuer })) };
+    return this.published.jwks(this.publishKeyIssuer ? this.issuerV2('{tenantid}') : undefined);
   }
-
-  private reply(res: ServerResponse, fault: EndpointFault, body: () => unknown): void {
-    switch (fault) {
-      case 'hang':
-        return; // never answer; close() drops the connection
-      case 'status-500':
-        return send(res, 500, { error: 'server_error' });
-      case 'garbage':
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys": [ not json');
-        return;
-      case 'empty-keys':
-        return send(res, 200, { keys: [] });
-      case 'enc-only':
-        return send(res, 200, { keys: [...this.published.values()].map((k) => ({ ...k.publicJwk, use: 'enc' })) });
-      case 'huge':
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(`{"keys":[],"pad":"${'x'.repeat(10 * 1024 * 1024)}"}`);
-        return;
-      default:
-        return send(res, 200, body());
-    }
-  }
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
-}
-
-function applyOverrides(target: Record<string, unknown>, overrides?: Record<string, unknown>): void {
-  for (const [name, value] of Object.entries(overrides ?? {})) {
-    if (value === undefined) delete target[name];
-    else target[name] = value;
-  }
-}
-
-// A stable client application id per API, so tokens look as if one client app called.
-const clients = new Map<string, string>();
-function randomClientFor(api: string): string {
-  let client = clients.get(api);
-  if (!client) clients.set(api, (client = randomUUID()));
-  return client;
 }

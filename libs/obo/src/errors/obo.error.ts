@@ -21,3 +21,39 @@ export class OboConfigurationError extends OboError {
     super('ERR_OBO_CONFIG_INVALID', `OboModule option "${option}" ${message}`);
   }
 }
+
+/** The caller must satisfy a claims challenge (Conditional Access, MFA, CAE): relay `claims` to the client. */
+export class ClaimsChallengeError extends OboError {
+  constructor(
+    /** The claims request as JSON text, exactly as the identity provider or downstream API sent it. */
+    readonly claims: string,
+    readonly scopes: readonly string[],
+    options?: { cause?: unknown },
+  ) {
+    super('ERR_OBO_CLAIMS_CHALLENGE', 'The user must sign in again to satisfy a claims challenge; relay it to the client.', options);
+  }
+}
+
+/** The identity provider is throttling, failing or unreachable; retry after `retryAfterSeconds`. */
+export class ProviderUnavailableError extends OboError {
+  constructor(
+    code: 'ERR_OBO_PROVIDER_UNAVAILABLE' | 'ERR_OBO_PROVIDER_TIMEOUT',
+    readonly retryAfterSeconds: number,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+  }
+}
+
+/** A failure that names downstream scopes (consent, app-only caller). */
+export class ScopedOboError extends OboError {
+  constructor(
+    code: 'ERR_OBO_CONSENT_REQUIRED' | 'ERR_OBO_APP_ONLY_CALLER',
+    readonly scopes: readonly string[],
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+  }
+}

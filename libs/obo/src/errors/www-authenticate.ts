@@ -1,9 +1,14 @@
 /** Parameters of one RFC 6750 `Bearer` challenge. */
 export interface BearerChallenge {
   realm?: string;
-  error?: 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+  /** Microsoft's claims challenge: where the client signs in again. */
+  authorizationUri?: string;
+  clientId?: string;
+  error?: 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'insufficient_claims';
   errorDescription?: string;
   scope?: string;
+  /** Base64 of the claims request (Microsoft's `insufficient_claims` format). */
+  claims?: string;
 }
 
 // RFC 7230 quoted-string content we allow: printable ASCII without `"` and `\`. Anything else is
@@ -18,8 +23,11 @@ function quoted(value: string): string {
 export function formatBearerChallenge(challenge: BearerChallenge): string {
   const params: string[] = [];
   if (challenge.realm !== undefined) params.push(`realm=${quoted(challenge.realm)}`);
+  if (challenge.authorizationUri) params.push(`authorization_uri=${quoted(challenge.authorizationUri)}`);
+  if (challenge.clientId) params.push(`client_id=${quoted(challenge.clientId)}`);
   if (challenge.error) params.push(`error=${quoted(challenge.error)}`);
   if (challenge.errorDescription) params.push(`error_description=${quoted(challenge.errorDescription)}`);
   if (challenge.scope) params.push(`scope=${quoted(challenge.scope)}`);
+  if (challenge.claims) params.push(`claims=${quoted(challenge.claims)}`);
   return params.length === 0 ? 'Bearer' : `Bearer ${params.join(', ')}`;
 }

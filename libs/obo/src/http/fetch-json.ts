@@ -1,3 +1,5 @@
+import { BodyTooLargeError, readCapped } from './read-capped.js';
+
 /** Why a JSON fetch failed; safe to log (no body, no headers). */
 export class FetchJsonError extends Error {
   constructor(
@@ -17,20 +19,6 @@ export interface FetchJsonOptions {
   maxBytes: number;
 }
 
-async function readCapped(response: Response, maxBytes: number): Promise<string> {
-  const declared = Number(response.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > maxBytes) throw new FetchJsonError('too-large');
-  if (!response.body) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength;
-    if (size > maxBytes) throw new FetchJsonError('too-large');
-    chunks.push(chunk);
-  }
-  return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
-}
-
 /**
  * GETs a JSON document with an overall deadline and a body cap; redirects are refused.
  * @throws {FetchJsonError}
@@ -47,6 +35,7 @@ export async function fetchJson(url: string, { timeoutMs, maxBytes }: FetchJsonO
     text = await readCapped(response, maxBytes);
   } catch (error) {
     if (error instanceof FetchJsonError) throw error;
+    if (error instanceof BodyTooLargeError) throw new FetchJsonError('too-large');
     throw new FetchJsonError(signal.aborted ? 'timeout' : 'network', undefined, { cause: error });
   }
   try {

@@ -15,6 +15,42 @@ export interface JwksOptions {
   maxResponseBytes?: number;
 }
 
+/** A certificate credential: the PEM private key and the certificate's SHA-256 thumbprint (hex). */
+export interface ClientCertificateCredential {
+  /** PEM private key (`-----BEGIN PRIVATE KEY-----`). Never logged. */
+  privateKey: string;
+  /** Hex SHA-256 thumbprint of the certificate. */
+  thumbprintSha256: string;
+  /** Optional PEM certificate chain, sent as `x5c` (subject name / issuer authentication). */
+  x5c?: string;
+}
+
+/** Token acquisition settings: deadlines and the in-memory token cache. */
+export interface TokenAcquisitionOptions {
+  /** Overall deadline of one token acquisition, retries included, in milliseconds. Default 10000. */
+  timeoutMs?: number;
+  /** Most tokens kept in the in-memory cache (least recently used go first). Default 10000. */
+  cacheMaxEntries?: number;
+  /** A cached token is never handed out within this many seconds of its expiry. Default 300. */
+  refreshMarginSeconds?: number;
+  /** Within this many seconds before the margin, a hit also renews the token in the background. Default 300. */
+  refreshAheadSeconds?: number;
+  /** Client capabilities sent to Entra ID, e.g. `['CP1']` for CAE. Only declare CP1 if every downstream claims challenge reaches the client (DownstreamApi does). */
+  clientCapabilities?: readonly string[];
+}
+
+/** A downstream API called through {@link DownstreamApi}. */
+export interface DownstreamApiOptions {
+  /** Base URL; request paths are appended to it. */
+  baseUrl: string;
+  /** Scopes requested for it, e.g. `['api://<id>/Downstream.Read']`; for app tokens a single `<resource>/.default`. */
+  scopes: readonly string[];
+  /** `user` (default): On-Behalf-Of the current user; `app`: the API's own app-only token. */
+  tokenKind?: 'user' | 'app';
+  /** Deadline of one downstream request, in milliseconds. Default 10000. */
+  timeoutMs?: number;
+}
+
 /**
  * Options of {@link OboModule}, in Microsoft.Identity.Web's vocabulary.
  *
@@ -51,4 +87,14 @@ export interface OboModuleOptions {
   realm?: string;
   /** Signing-key cache settings. */
   jwks?: JwksOptions;
+  /** Client secret of this API, for On-Behalf-Of and app tokens. Give one credential at most. Never logged. */
+  clientSecret?: string;
+  /** Certificate credential of this API. */
+  clientCertificate?: ClientCertificateCredential;
+  /** Returns a signed client assertion (workload identity federation, managed identity). */
+  clientAssertion?: () => Promise<string>;
+  /** Token acquisition settings. */
+  tokenAcquisition?: TokenAcquisitionOptions;
+  /** Named downstream APIs for {@link DownstreamApi}. */
+  downstreamApis?: Readonly<Record<string, DownstreamApiOptions>>;
 }

@@ -1,8 +1,10 @@
 import { OboConfigurationError } from '../errors/obo.error.js';
+import { describeValue, wholeNumber } from './option-checks.js';
 import type { AccessTokenVersion, JwksOptions, OboModuleOptions } from './obo-module-options.interface.js';
+import { resolveOutboundOptions, type ResolvedOutboundOptions } from './resolve-outbound-options.js';
 
 /** Options with every default applied and every value checked. Internal. */
-export interface ResolvedOboOptions {
+export interface ResolvedOboOptions extends ResolvedOutboundOptions {
   readonly instance: string;
   readonly tenantId: string;
   readonly multiTenant: boolean;
@@ -30,22 +32,11 @@ const CLAIM_NAME = /^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/;
 
 function guid(option: string, value: unknown): string {
   if (typeof value !== 'string' || !GUID.test(value)) {
-    throw new OboConfigurationError(option, `must be a GUID such as "00000000-0000-0000-0000-000000000000" (got ${describe(value)}).`);
+    throw new OboConfigurationError(option, `must be a GUID such as "00000000-0000-0000-0000-000000000000" (got ${describeValue(value)}).`);
   }
   return value.toLowerCase();
 }
 
-function describe(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value.slice(0, 80)) : typeof value;
-}
-
-function integer(option: string, value: unknown, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new OboConfigurationError(option, `must be a whole number from ${min} to ${max} (got ${describe(value)}).`);
-  }
-  return value;
-}
 
 function nonEmptyStrings(option: string, value: unknown): string[] {
   const list = typeof value === 'string' ? [value] : value;
@@ -61,10 +52,10 @@ function resolveInstance(value: unknown): string {
   try {
     url = new URL(String(value));
   } catch {
-    throw new OboConfigurationError('instance', `must be an absolute https URL such as "${DEFAULT_INSTANCE}" (got ${describe(value)}).`);
+    throw new OboConfigurationError('instance', `must be an absolute https URL such as "${DEFAULT_INSTANCE}" (got ${describeValue(value)}).`);
   }
   if (url.protocol !== 'https:' || url.username || url.password || url.search || url.hash || url.pathname !== '/') {
-    throw new OboConfigurationError('instance', `must be an https origin with no path, query or credentials, such as "${DEFAULT_INSTANCE}" (got ${describe(value)}).`);
+    throw new OboConfigurationError('instance', `must be an https origin with no path, query or credentials, such as "${DEFAULT_INSTANCE}" (got ${describeValue(value)}).`);
   }
   return `${url.origin}/`;
 }
@@ -78,7 +69,7 @@ function resolveTenant(options: OboModuleOptions): Pick<ResolvedOboOptions, 'ten
     return { tenantId, multiTenant: true, allowedTenants: new Set(allowedTenants.map((t, i) => guid(`allowedTenants[${i}]`, t))) };
   }
   if (typeof tenantId !== 'string' || !GUID.test(tenantId)) {
-    throw new OboConfigurationError('tenantId', `must be the directory (tenant) GUID, or "organizations" / "common" together with allowedTenants (got ${describe(tenantId)}).`);
+    throw new OboConfigurationError('tenantId', `must be the directory (tenant) GUID, or "organizations" / "common" together with allowedTenants (got ${describeValue(tenantId)}).`);
   }
   if (allowedTenants !== undefined) {
     throw new OboConfigurationError('allowedTenants', 'only applies to a multi-tenant API: set tenantId to "organizations" or "common", or remove allowedTenants.');
@@ -91,7 +82,7 @@ function resolveAlgorithms(value: unknown): string[] {
   if (value === undefined) return ['RS256'];
   const list = nonEmptyStrings('algorithms', value);
   const bad = list.find((alg) => !ASYMMETRIC.has(alg));
-  if (bad) throw new OboConfigurationError('algorithms', `accepts only asymmetric JWS algorithms (${[...ASYMMETRIC].join(', ')}); remove ${describe(bad)}.`);
+  if (bad) throw new OboConfigurationError('algorithms', `accepts only asymmetric JWS algorithms (${[...ASYMMETRIC].join(', ')}); remove ${describeValue(bad)}.`);
   return list;
 }
 
@@ -99,7 +90,7 @@ function resolveVersions(value: unknown): Set<AccessTokenVersion> {
   if (value === undefined) return new Set(['1.0', '2.0']);
   const list = nonEmptyStrings('acceptedTokenVersions', value);
   const bad = list.find((v) => v !== '1.0' && v !== '2.0');
-  if (bad) throw new OboConfigurationError('acceptedTokenVersions', `accepts "1.0" and "2.0" only (got ${describe(bad)}).`);
+  if (bad) throw new OboConfigurationError('acceptedTokenVersions', `accepts "1.0" and "2.0" only (got ${describeValue(bad)}).`);
   return new Set(list as AccessTokenVersion[]);
 }
 
@@ -133,10 +124,10 @@ export function resolveOboOptions(options: OboModuleOptions): ResolvedOboOptions
     clientId,
     audience: options.audience === undefined ? [clientId, `api://${clientId}`] : nonEmptyStrings('audience', options.audience),
     acceptedTokenVersions: versions,
-    clockToleranceSeconds: integer('clockToleranceSeconds', options.clockToleranceSeconds, 60, 0, 300),
+    clockToleranceSeconds: wholeNumber('clockToleranceSeconds', options.clockToleranceSeconds, 60, 0, 300),
     algorithms: resolveAlgorithms(options.algorithms),
-    maxTokenLength: integer('maxTokenLength', options.maxTokenLength, 12_288, 256, 65_536),
-    maxTokenLifetimeSeconds: integer('maxTokenLifetimeSeconds', options.maxTokenLifetimeSeconds, 108_000, 60, 604_800),
+    maxTokenLength: wholeNumber('maxTokenLength', options.maxTokenLength, 12_288, 256, 65_536),
+    maxTokenLifetimeSeconds: wholeNumber('maxTokenLifetimeSeconds', options.maxTokenLifetimeSeconds, 108_000, 60, 604_800),
     allowedClientApplications:
       options.allowedClientApplications === undefined ? undefined : new Set(nonEmptyStrings('allowedClientApplications', options.allowedClientApplications)),
     scopeClaim: claimName('scopeClaim', options.scopeClaim, 'scp'),
@@ -144,11 +135,12 @@ export function resolveOboOptions(options: OboModuleOptions): ResolvedOboOptions
     realm,
     discoveryUrls,
     jwks: {
-      cacheMaxAgeSeconds: integer('jwks.cacheMaxAgeSeconds', jwks.cacheMaxAgeSeconds, 600, 1, 86_400),
-      cooldownSeconds: integer('jwks.cooldownSeconds', jwks.cooldownSeconds, 30, 0, 3_600),
-      failureBackoffSeconds: integer('jwks.failureBackoffSeconds', jwks.failureBackoffSeconds, 5, 0, 300),
-      timeoutMs: integer('jwks.timeoutMs', jwks.timeoutMs, 5_000, 100, 60_000),
-      maxResponseBytes: integer('jwks.maxResponseBytes', jwks.maxResponseBytes, 524_288, 1_024, 16_777_216),
+      cacheMaxAgeSeconds: wholeNumber('jwks.cacheMaxAgeSeconds', jwks.cacheMaxAgeSeconds, 600, 1, 86_400),
+      cooldownSeconds: wholeNumber('jwks.cooldownSeconds', jwks.cooldownSeconds, 30, 0, 3_600),
+      failureBackoffSeconds: wholeNumber('jwks.failureBackoffSeconds', jwks.failureBackoffSeconds, 5, 0, 300),
+      timeoutMs: wholeNumber('jwks.timeoutMs', jwks.timeoutMs, 5_000, 100, 60_000),
+      maxResponseBytes: wholeNumber('jwks.maxResponseBytes', jwks.maxResponseBytes, 524_288, 1_024, 16_777_216),
     },
+    ...resolveOutboundOptions(options),
   };
 }

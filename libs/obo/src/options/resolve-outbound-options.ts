@@ -1,0 +1,97 @@
+import { OboConfigurationError } from '../errors/obo.error.js';
+import { wholeNumber } from './option-checks.js';
+import type { ClientCertificateCredential, DownstreamApiOptions, OboModuleOptions } from './obo-module-options.interface.js';
+
+/** This API's own credential, exactly one kind. */
+export type ResolvedCredential =
+  | { readonly kind: 'secret'; readonly clientSecret: string }
+  | { readonly kind: 'certificate'; readonly certificate: ClientCertificateCredential }
+  | { readonly kind: 'assertion'; readonly clientAssertion: () => Promise<string> };
+
+/** Outbound settings with defaults applied. */
+export interface ResolvedOutboundOptions {
+  readonly credential?: ResolvedCredential;
+  readonly tokenAcquisition: {
+    readonly timeoutMs: number;
+    readonly cacheMaxEntries: number;
+    readonly refreshMarginSeconds: number;
+    readonly refreshAheadSeconds: number;
+    readonly clientCapabilities: readonly string[];
+  };
+  readonly downstreamApis: ReadonlyMap<string, Required<DownstreamApiOptions>>;
+}
+
+
+function resolveCredential(options: OboModuleOptions): ResolvedCredential | undefined {
+  const given = [options.clientSecret, options.clientCertificate, options.clientAssertion].filter((c) => c !== undefined).length;
+  if (given > 1) throw new OboConfigurationError('clientSecret', 'conflicts with clientCertificate / clientAssertion: give exactly one client credential.');
+  if (options.clientSecret !== undefined) {
+    if (typeof options.clientSecret !== 'string' || options.clientSecret.length === 0) throw new OboConfigurationError('clientSecret', 'must be a non-empty string.');
+    return { kind: 'secret', clientSecret: options.clientSecret };
+  }
+  const certificate = options.clientCertificate;
+  if (certificate !== undefined) {
+    if (typeof certificate.privateKey !== 'string' || !certificate.privateKey.includes('PRIVATE KEY')) {
+      throw new OboConfigurationError('clientCertificate.privateKey', 'must be a PEM private key.');
+    }
+    if (typeof certificate.thumbprintSha256 !== 'string' || !/^[0-9a-fA-F]{64}$/.test(certificate.thumbprintSha256)) {
+      throw new OboConfigurationError('clientCertificate.thumbprintSha256', 'must be the certificate\u2019s SHA-256 thumbprint in hex (64 characters).');
+    }
+    return { kind: 'certificate', certificate };
+  }
+  if (options.clientAssertion !== undefined) {
+    if (typeof options.clientAssertion !== 'function') throw new OboConfigurationError('clientAssertion', 'must be a function returning a signed assertion.');
+    return { kind: 'assertion', clientAssertion: options.clientAssertion };
+  }
+  return undefined;
+}
+
+function resolveDownstreamApi(name: string, api: DownstreamApiOptions): Required<DownstreamApiOptions> {
+  const option = `downstreamApis.${name}`;
+  let url: URL;
+  try {
+    url = new URL(api.baseUrl);
+  } catch {
+    throw new OboConfigurationError(`${option}.baseUrl`, 'must be an absolute http(s) URL.');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new OboConfigurationError(`${option}.baseUrl`, 'must be an absolute http(s) URL.');
+  const scopes = api.scopes;
+  if (!Array.isArray(scopes) || scopes.length === 0 || !scopes.every((s) => typeof s === 'string' && /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s))) {
+    throw new OboConfigurationError(`${option}.scopes`, 'must be a non-empty list of scopes such as "api://<id>/Read".');
+  }
+  const tokenKind = api.tokenKind ?? 'user';
+  if (tokenKind !== 'user' && tokenKind !== 'app') throw new OboConfigurationError(`${option}.tokenKind`, 'must be "user" or "app".');
+  if (tokenKind === 'app' && (scopes.length !== 1 || !scopes[0]!.endsWith('/.default'))) {
+    throw new OboConfigurationError(`${option}.scopes`, 'must be one "<resource>/.default" scope for an app-only API.');
+  }
+  return { baseUrl: url.href.replace(/\/+$/, ''), scopes: [...scopes], tokenKind, timeoutMs: wholeNumber(`${option}.timeoutMs`, api.timeoutMs, 10_000, 100, 120_000) };
+}
+
+/**
+ * Resolves credentials, token acquisition settings and downstream APIs.
+ * @throws {OboConfigurationError}
+ */
+export function resolveOutboundOptions(options: OboModuleOptions): ResolvedOutboundOptions {
+  const credential = resolveCredential(options);
+  const settings = options.tokenAcquisition ?? {};
+  const capabilities = settings.clientCapabilities ?? [];
+  if (!Array.isArray(capabilities) || !capabilities.every((c) => typeof c === 'string' && /^[A-Za-z0-9]+$/.test(c))) {
+    throw new OboConfigurationError('tokenAcquisition.clientCapabilities', 'must be a list of capability names such as "CP1".');
+  }
+  const downstreamApis = new Map<string, Required<DownstreamApiOptions>>();
+  for (const [name, api] of Object.entries(options.downstreamApis ?? {})) downstreamApis.set(name, resolveDownstreamApi(name, api));
+  if (downstreamApis.size > 0 && !credential) {
+    throw new OboConfigurationError('clientSecret', 'is required for downstreamApis: give clientSecret, clientCertificate or clientAssertion.');
+  }
+  return {
+    credential,
+    tokenAcquisition: {
+      timeoutMs: wholeNumber('tokenAcquisition.timeoutMs', settings.timeoutMs, 10_000, 500, 120_000),
+      cacheMaxEntries: wholeNumber('tokenAcquisition.cacheMaxEntries', settings.cacheMaxEntries, 10_000, 1, 10_000_000),
+      refreshMarginSeconds: wholeNumber('tokenAcquisition.refreshMarginSeconds', settings.refreshMarginSeconds, 300, 0, 3_600),
+      refreshAheadSeconds: wholeNumber('tokenAcquisition.refreshAheadSeconds', settings.refreshAheadSeconds, 300, 0, 3_600),
+      clientCapabilities: [...capabilities],
+    },
+    downstreamApis,
+  };
+}

@@ -1,0 +1,66 @@
+import { Logger, type FactoryProvider } from '@nestjs/common';
+import { ConfidentialClientApplication, LogLevel, type NodeAuthOptions } from '@azure/msal-node';
+import { RESOLVED_OBO_OPTIONS } from '../options/obo-options.constants.js';
+import type { ResolvedOboOptions } from '../options/resolve-obo-options.js';
+import { DeadlineNetworkClient } from './deadline-network-client.js';
+
+/** The one msal client of a module instance and the network client that carries its deadlines. */
+export interface ConfidentialClient {
+  readonly application: ConfidentialClientApplication;
+  readonly network: DeadlineNetworkClient;
+}
+
+/** Internal token of the {@link ConfidentialClient}; `null` when no client credential is configured. */
+export const CONFIDENTIAL_CLIENT = Symbol('OBO_CONFIDENTIAL_CLIENT');
+
+const logger = new Logger('MsalNode');
+
+function credentialOf(options: ResolvedOboOptions): Partial<NodeAuthOptions> {
+  const credential = options.credential!;
+  switch (credential.kind) {
+    case 'secret':
+      return { clientSecret: credential.clientSecret };
+    case 'certificate':
+      return { clientCertificate: { ...credential.certificate } };
+    case 'assertion':
+      return { clientAssertion: () => credential.clientAssertion() };
+  }
+}
+
+/**
+ * Builds the module's single ConfidentialClientApplication at startup: our deadline network
+ * client, PII logging off, msal logs bridged to the Nest logger, and the authority host in
+ * `knownAuthorities` so a sovereign cloud or local authority needs no instance-discovery call.
+ */
+export function createConfidentialClient(options: ResolvedOboOptions): ConfidentialClient | null {
+  if (!options.credential) return null;
+  const network = new DeadlineNetworkClient(options.tokenAcquisition.timeoutMs);
+  const application = new ConfidentialClientApplication({
+    auth: {
+      clientId: options.clientId,
+      authority: `${options.instance}${options.multiTenant ? 'organizations' : options.tenantId}`,
+      knownAuthorities: [new URL(options.instance).host],
+      clientCapabilities: [...options.tokenAcquisition.clientCapabilities],
+      ...credentialOf(options),
+    },
+    system: {
+      networkClient: network,
+      loggerOptions: {
+        piiLoggingEnabled: false,
+        logLevel: LogLevel.Warning,
+        loggerCallback: (level, message, containsPii) => {
+          if (containsPii) return; // never forward anything msal marks as personal data
+          if (level === LogLevel.Error) logger.error(message);
+          else logger.warn(message);
+        },
+      },
+    },
+  });
+  return { application, network };
+}
+
+export const confidentialClientProvider: FactoryProvider<ConfidentialClient | null> = {
+  provide: CONFIDENTIAL_CLIENT,
+  inject: [RESOLVED_OBO_OPTIONS],
+  useFactory: createConfidentialClient,
+};

@@ -1,0 +1,62 @@
+import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
+import { BodyTooLargeError, readCapped } from '../http/read-capped.js';
+import { ProviderCall, toProviderAnswer } from './provider-call.js';
+
+const MAX_BODY_BYTES = 256 * 1024;
+
+/**
+ * msal-node's network client, replaced so every request of a call shares that call's deadline
+ * (msal alone waits 300 s on a hung endpoint), bodies are capped, and the raw OAuth error fields
+ * (`claims`, `suberror`, `error_codes`, `Retry-After`) are kept for the call: msal turns some
+ * claims challenges into a `ServerError` without `claims`.
+ */
+export class DeadlineNetworkClient implements INetworkModule {
+  private readonly calls = new Map<string, ProviderCall>();
+
+  constructor(private readonly defaultTimeoutMs: number) {}
+
+  /** Registers a call; its correlation id must be unique while it runs. */
+  begin(call: ProviderCall): void {
+    this.calls.set(call.correlationId, call);
+  }
+
+  end(call: ProviderCall): void {
+    this.calls.delete(call.correlationId);
+  }
+
+  sendGetRequestAsync<T>(url: string, options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
+    return this.send<T>(url, 'GET', options, timeout);
+  }
+
+  sendPostRequestAsync<T>(url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
+    return this.send<T>(url, 'POST', options);
+  }
+
+  private async send<T>(url: string, method: 'GET' | 'POST', options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
+    const call = options?.correlationId ? this.calls.get(options.correlationId) : undefined;
+    const limits = [AbortSignal.timeout(timeout ?? this.defaultTimeoutMs)];
+    if (call) limits.push(call.signal);
+    const signal = AbortSignal.any(limits);
+    if (call) call.requests++;
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(url, { method, headers: options?.headers, body: method === 'POST' ? (options?.body ?? '') : undefined, signal, redirect: 'error' });
+      text = await readCapped(response, MAX_BODY_BYTES);
+    } catch (error) {
+      if (call) call.transportFailure = signal.aborted ? 'timeout' : error instanceof BodyTooLargeError ? 'bad-response' : 'network';
+      throw new Error(signal.aborted ? 'identity provider request timed out' : 'identity provider unreachable', { cause: error });
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      if (call) call.transportFailure = 'bad-response';
+      throw new Error('identity provider answered with a body that is not JSON');
+    }
+    if (call && response.status >= 400) call.lastErrorAnswer = toProviderAnswer(response.status, body, response.headers.get('retry-after'));
+    const headers: Record<string, string> = {};
+    response.headers.forEach((value, key) => (headers[key] = value));
+    return { headers, body: body as T, status: response.status };
+  }
+}

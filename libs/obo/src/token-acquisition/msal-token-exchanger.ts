@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { AuthenticationResult } from '@azure/msal-node';
+import { OboError, ProviderUnavailableError } from '../errors/obo.error.js';
+import { RESOLVED_OBO_OPTIONS } from '../options/obo-options.constants.js';
+import type { ResolvedOboOptions } from '../options/resolve-obo-options.js';
+import { CONFIDENTIAL_CLIENT, type ConfidentialClient } from './confidential-client.provider.js';
+import { ProviderCall } from './provider-call.js';
+import { classifyProviderFailure } from './provider-failure.js';
+
+/** One token request to the identity provider. */
+export interface ExchangeRequest {
+  /** The user's incoming access token (On-Behalf-Of); absent for app tokens. */
+  readonly assertion?: string;
+  readonly scopes: readonly string[];
+  /** Tenant whose authority is asked. */
+  readonly tenantId: string;
+  /** A claims challenge to satisfy (JSON text). */
+  readonly claims?: string;
+  /** Caller's correlation id, for logs; the provider request uses a unique one. */
+  readonly correlationId?: string;
+}
+
+type Invoke = (client: ConfidentialClient, authority: string, correlationId: string) => Promise<AuthenticationResult | null>;
+
+/** A token the provider issued, reduced to what callers need. */
+export interface ExchangedToken {
+  readonly accessToken: string;
+  /** Expiry, epoch milliseconds. */
+  readonly expiresOn: number;
+  readonly scopes: readonly string[];
+}
+
+const MAX_LIFETIME_MS = 48 * 3600 * 1000;
+
+/**
+ * Runs On-Behalf-Of and client-credentials requests through the module's msal client with what
+ * msal lacks: one overall deadline per call, at most one retry (jitter, or `Retry-After` when it
+ * fits the deadline), a gate that stops calling a provider that answered 429 until its
+ * `Retry-After` passed, one discovery per authority at a cold start, answer validation, and an
+ * msal cache kept empty (our TokenCache caches; msal's own cache would grow per user and be
+ * scanned linearly on every call).
+ */
+@Injectable()
+export class MsalTokenExchanger {
+  private readonly logger = new Logger('TokenAcquisition');
+  private throttledUntil = 0;
+  private readonly warmAuthorities = new Set<string>();
+  private readonly warming = new Map<string, Promise<unknown>>();
+  /** Provider calls made (attempts that reached msal), for tests and benchmarks. */
+  providerCalls = 0;
+
+  constructor(
+    @Inject(RESOLVED_OBO_OPTIONS) private readonly options: ResolvedOboOptions,
+    @Inject(CONFIDENTIAL_CLIENT) private readonly client: ConfidentialClient | null,
+  ) {}
+
+  /** OAuth 2.0 On-Behalf-Of (jwt-bearer grant, `requested_token_use=on_behalf_of`). */
+  onBehalfOf(request: ExchangeRequest): Promise<ExchangedToken> {
+    return this.exchange(request, (client, authority, correlationId) =>
+      client.application.acquireTokenOnBehalfOf({
+        oboAssertion: request.assertion!,
+        scopes: [...request.scopes],
+        authority,
+        correlationId,
+        claims: request.claims,
+        skipCache: true,
+        // msal-node's types omit it, but it honours it: store nothing per user in msal's cache.
+        ...({ storeInCache: { accessToken: false, idToken: false, refreshToken: false } } as object),
+      }),
+    );
+  }
+
+  /** OAuth 2.0 client credentials for this API itself (`<resource>/.default`). */
+  clientCredentials(request: ExchangeRequest): Promise<ExchangedToken> {
+    return this.exchange(request, (client, authority, correlationId) =>
+      client.application.acquireTokenByClientCredential({ scopes: [...request.scopes], authority, correlationId, claims: request.claims, skipCache: true }),
+    );
+  }
+
+  private async exchange(request: ExchangeRequest, invoke: Invoke): Promise<ExchangedToken> {
+    const client = this.client;
+    if (!client) throw new OboError('ERR_OBO_CONFIG_INVALID', 'Token acquisition needs a client credential: set clientSecret, clientCertificate or clientAssertion.');
+    const wait = this.throttledUntil - Date.now();
+    if (wait > 0) throw new ProviderUnavailableError('ERR_OBO_PROVIDER_UNAVAILABLE', wait / 1000, 'The identity provider asked us to wait; retry later.');
+    const authority = `${this.options.instance}${request.tenantId}`;
+    const deadline = AbortSignal.timeout(this.options.tokenAcquisition.timeoutMs);
+    if (!this.warmAuthorities.has(authority)) {
+      // The first call to an authority runs alone, so a cold burst makes one discovery request, not N.
+      const first = this.warming.get(authority);
+      if (first) {
+        await abortable(first, deadline).catch(() => undefined); // whatever the first call got, we try ourselves
+      } else {
+        const run = this.attempts(client, authority, request, invoke, deadline);
+        this.warming.set(authority, run);
+        try {
+          return await run;
+        } finally {
+          this.warming.delete(authority);
+        }
+      }
+    }
+    return this.attempts(client, authority, request, invoke, deadline);
+  }
+
+  private async attempts(client: ConfidentialClient, authority: string, request: ExchangeRequest, invoke: Invoke, deadline: AbortSignal): Promise<ExchangedToken> {
+    const started = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      const call = new ProviderCall(randomUUID(), deadline);
+      client.network.begin(call);
+      try {
+        this.providerCalls++;
+        const result = await abortable(invoke(client, authority, call.correlationId), deadline);
+        this.warmAuthorities.add(authority);
+        return validated(result, request.scopes);
+      } catch (error) {
+        const failure = classifyProviderFailure(call, error, request.scopes, deadline.aborted);
+        if (failure.throttled) this.throttledUntil = Math.max(this.throttledUntil, Date.now() + (failure.retryAfterSeconds ?? 0) * 1000);
+        const delay = failure.throttled ? (failure.retryAfterSeconds ?? 0) * 1000 : 100 + Math.random() * 300;
+        const left = this.options.tokenAcquisition.timeoutMs - (Date.now() - started);
+        if (!failure.retryable || attempt >= 1 || delay >= left) {
+          this.log(failure.error, request.correlationId ?? call.correlationId);
+          throw failure.error;
+        }
+        await sleep(delay, undefined, { signal: deadline }).catch(() => undefined); // the next attempt sees the expired deadline
+      } finally {
+        client.network.end(call);
+        // msal stored an account and maybe a throttling entry; we never read them back.
+        client.application.clearCache();
+      }
+    }
+  }
+
+  private log(error: OboError, correlationId: string): void {
+    const line = `${error.code} (correlation ${correlationId})`;
+    if (error.code === 'ERR_OBO_CLIENT_CREDENTIALS_INVALID') this.logger.error(`${line}: ${error.message}`);
+    else if (error.code === 'ERR_OBO_PROVIDER_UNAVAILABLE' || error.code === 'ERR_OBO_PROVIDER_TIMEOUT' || error.code === 'ERR_OBO_PROVIDER_BAD_RESPONSE') this.logger.warn(line);
+    else this.logger.debug(line);
+  }
+}
+
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function validated(result: AuthenticationResult | null, requested: readonly string[]): ExchangedToken {
+  const expiresOn = result?.expiresOn?.getTime() ?? Number.NaN;
+  const now = Date.now();
+  if (!result || typeof result.accessToken !== 'string' || result.accessToken.length === 0 || (result.tokenType && result.tokenType.toLowerCase() !== 'bearer')) {
+    throw new OboError('ERR_OBO_PROVIDER_BAD_RESPONSE', 'The identity provider returned no usable bearer access token.');
+  }
+  if (!(expiresOn > now) || expiresOn - now > MAX_LIFETIME_MS) {
+    throw new OboError('ERR_OBO_PROVIDER_BAD_RESPONSE', 'The identity provider returned a token with an unusable lifetime.');
+  }
+  return { accessToken: result.accessToken, expiresOn, scopes: result.scopes?.length ? result.scopes : [...requested] };
+}

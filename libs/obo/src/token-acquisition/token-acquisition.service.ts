@@ -1,0 +1,116 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { RequestContext } from '../context/request-context.service.js';
+import type { Principal } from '../context/principal.js';
+import { OboError, ScopedOboError } from '../errors/obo.error.js';
+import { RESOLVED_OBO_OPTIONS } from '../options/obo-options.constants.js';
+import type { ResolvedOboOptions } from '../options/resolve-obo-options.js';
+import { tokenCacheKey } from '../token-cache/cache-key.js';
+import { TokenCache } from '../token-cache/token-cache.js';
+import { MsalTokenExchanger } from './msal-token-exchanger.js';
+
+/** Options of {@link TokenAcquisition.getAccessTokenForUser}. */
+export interface UserTokenOptions {
+  /** The user; default: the principal of the request being served. */
+  principal?: Principal;
+  /** Tenant to ask; default: the configured tenant (multi-tenant APIs: the user's own). */
+  tenantId?: string;
+  /** Skip the cache and get a new token. */
+  forceRefresh?: boolean;
+  /** A claims challenge to satisfy (JSON text, as a downstream API or the provider sent it). */
+  claims?: string;
+  /** Correlation id for logs. */
+  correlationId?: string;
+}
+
+/** Options of {@link TokenAcquisition.getAccessTokenForApp}. */
+export interface AppTokenOptions {
+  tenantId?: string;
+  forceRefresh?: boolean;
+  correlationId?: string;
+  /**
+   * Allow an app-only token while a user request is being served. Acting for a user with the
+   * app's own permissions is what Zero Trust guidance forbids; opt in only for work that is not
+   * done for that user.
+   */
+  allowInUserContext?: boolean;
+}
+
+/** A token with its metadata. */
+export interface AuthenticationResultInfo {
+  readonly accessToken: string;
+  readonly expiresOn: Date;
+  readonly scopes: readonly string[];
+  /** True when no identity-provider request was made for it. */
+  readonly fromCache: boolean;
+}
+
+const SCOPE = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+
+function checkScopes(scopes: readonly string[]): readonly string[] {
+  if (!Array.isArray(scopes) || scopes.length === 0 || !scopes.every((s) => typeof s === 'string' && SCOPE.test(s))) {
+    throw new OboError('ERR_OBO_CONFIG_INVALID', 'Scopes must be a non-empty list of scope strings such as "api://<id>/Read".');
+  }
+  return scopes;
+}
+
+/**
+ * Tokens for downstream APIs: On-Behalf-Of the signed-in user, or app-only for this API itself.
+ * A singleton; it finds the current user through {@link RequestContext}.
+ */
+@Injectable()
+export class TokenAcquisition {
+  constructor(
+    @Inject(RESOLVED_OBO_OPTIONS) private readonly options: ResolvedOboOptions,
+    private readonly context: RequestContext,
+    private readonly cache: TokenCache,
+    private readonly exchanger: MsalTokenExchanger,
+  ) {}
+
+  /**
+   * A token for `scopes` On-Behalf-Of the current (or given) user.
+   * @throws {OboError} `ERR_OBO_NO_USER`, `ERR_OBO_APP_ONLY_CALLER`, `ERR_OBO_CLAIMS_CHALLENGE`, `ERR_OBO_CONSENT_REQUIRED`, `ERR_OBO_PROVIDER_*` ...
+   */
+  async getAccessTokenForUser(scopes: readonly string[], options: UserTokenOptions = {}): Promise<string> {
+    return (await this.getAuthenticationResultForUser(scopes, options)).accessToken;
+  }
+
+  /** Like {@link getAccessTokenForUser}, with expiry, scopes and whether it came from the cache. */
+  async getAuthenticationResultForUser(scopes: readonly string[], options: UserTokenOptions = {}): Promise<AuthenticationResultInfo> {
+    checkScopes(scopes);
+    const principal = options.principal ?? this.context.principal;
+    if (!principal) throw new OboError('ERR_OBO_NO_USER', 'getAccessTokenForUser needs a request with an authenticated user, or options.principal.');
+    if (principal.isAppOnly) throw new ScopedOboError('ERR_OBO_APP_ONLY_CALLER', scopes, 'On-Behalf-Of needs a user token; the caller is an application.');
+    const tenantId = options.tenantId ?? (this.options.multiTenant ? principal.tenantId : this.options.tenantId);
+    const request = { assertion: principal.assertion, scopes, tenantId, claims: options.claims, correlationId: options.correlationId };
+    const key = tokenCacheKey({ kind: 'user', ...request });
+    const { token, fromCache } = await this.cache.getOrAcquire(key, () => this.exchanger.onBehalfOf(request), options.forceRefresh || options.claims !== undefined);
+    return { accessToken: token.accessToken, expiresOn: new Date(token.expiresOn), scopes: token.scopes, fromCache };
+  }
+
+  /**
+   * An app-only token (client credentials) for `scope`, which must be `<resource>/.default`.
+   * @throws {OboError} `ERR_OBO_APP_TOKEN_IN_USER_CONTEXT` when called while serving a user without `allowInUserContext`.
+   */
+  async getAccessTokenForApp(scope: string, options: AppTokenOptions = {}): Promise<string> {
+    checkScopes([scope]);
+    if (!scope.endsWith('/.default')) throw new OboError('ERR_OBO_CONFIG_INVALID', `App tokens need a "<resource>/.default" scope (got "${scope.slice(0, 100)}").`);
+    if (this.context.hasUser && !options.allowInUserContext) {
+      throw new OboError(
+        'ERR_OBO_APP_TOKEN_IN_USER_CONTEXT',
+        'An app-only token was requested while serving a user. Use getAccessTokenForUser, or pass { allowInUserContext: true } if this work is not done for the user.',
+      );
+    }
+    const request = { scopes: [scope], tenantId: options.tenantId ?? this.options.tenantId, correlationId: options.correlationId };
+    const key = tokenCacheKey({ kind: 'app', ...request });
+    const { token } = await this.cache.getOrAcquire(key, () => this.exchanger.clientCredentials(request), options.forceRefresh);
+    return token.accessToken;
+  }
+
+  /** Drops a cached user token, e.g. after a downstream API refused it. */
+  evictUserToken(scopes: readonly string[], options: Pick<UserTokenOptions, 'principal' | 'tenantId'> = {}): Promise<void> {
+    const principal = options.principal ?? this.context.principal;
+    if (!principal) return Promise.resolve();
+    const tenantId = options.tenantId ?? (this.options.multiTenant ? principal.tenantId : this.options.tenantId);
+    return this.cache.evict(tokenCacheKey({ kind: 'user', assertion: principal.assertion, tenantId, scopes }));
+  }
+}

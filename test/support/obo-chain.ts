@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Module, type Type } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { OboModule, type OboModuleOptions } from 'nestjs-obo';
 import { LocalAuthority, type MintOptions } from 'nestjs-obo/testing';
@@ -30,6 +30,8 @@ export interface OboChainOptions {
   downstreamUrl?: string;
   /** Reuse an authority (the chain then does not close it). */
   authority?: LocalAuthority;
+  /** Extra controllers for the Original API (they can inject TokenAcquisition / DownstreamApi). */
+  controllers?: Type[];
 }
 
 /** Starts the authority (unless given), registers both APIs, and boots both Nest apps in this process. */
@@ -63,7 +65,7 @@ export async function startOboChain(options: OboChainOptions = {}): Promise<OboC
         ...options.original,
       }),
     ],
-    controllers: [ProfileController],
+    controllers: [ProfileController, ...(options.controllers ?? [])],
   })
   class OriginalModule {}
   const original = await listen(OriginalModule);

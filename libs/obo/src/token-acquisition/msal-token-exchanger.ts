@@ -115,6 +115,8 @@ export class MsalTokenExchanger {
         this.warmAuthorities.add(authority);
         return validated(result, request.scopes);
       } catch (error) {
+        // Any answer from the provider means discovery worked: later calls need not queue.
+        if (call.lastErrorAnswer) this.warmAuthorities.add(authority);
         const failure = classifyProviderFailure(call, error, request.scopes, deadline.aborted);
         if (failure.throttled) this.throttledUntil = Math.max(this.throttledUntil, Date.now() + (failure.retryAfterSeconds ?? 0) * 1000);
         const delay = failure.throttled ? (failure.retryAfterSeconds ?? 0) * 1000 : 100 + Math.random() * 300;
@@ -132,10 +134,10 @@ export class MsalTokenExchanger {
     }
   }
 
+  /** Provider trouble is logged here (warn); errors that become a 500 are logged once by OboExceptionFilter. */
   private log(error: OboError, correlationId: string): void {
     const line = `${error.code} (correlation ${correlationId})`;
-    if (error.code === 'ERR_OBO_CLIENT_CREDENTIALS_INVALID') this.logger.error(`${line}: ${error.message}`);
-    else if (error.code === 'ERR_OBO_PROVIDER_UNAVAILABLE' || error.code === 'ERR_OBO_PROVIDER_TIMEOUT' || error.code === 'ERR_OBO_PROVIDER_BAD_RESPONSE') this.logger.warn(line);
+    if (error.code === 'ERR_OBO_PROVIDER_UNAVAILABLE' || error.code === 'ERR_OBO_PROVIDER_TIMEOUT' || error.code === 'ERR_OBO_PROVIDER_BAD_RESPONSE') this.logger.warn(line);
     else this.logger.debug(line);
   }
 }

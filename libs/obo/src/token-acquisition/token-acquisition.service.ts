@@ -100,7 +100,9 @@ export class TokenAcquisition {
         'An app-only token was requested while serving a user. Use getAccessTokenForUser, or pass { allowInUserContext: true } if this work is not done for the user.',
       );
     }
-    const request = { scopes: [scope], tenantId: options.tenantId ?? this.options.tenantId, correlationId: options.correlationId };
+    const tenantId = options.tenantId ?? (this.options.multiTenant ? undefined : this.options.tenantId);
+    if (!tenantId) throw new OboError('ERR_OBO_CONFIG_INVALID', 'A multi-tenant API must name the tenant of an app token: getAccessTokenForApp(scope, { tenantId }).');
+    const request = { scopes: [scope], tenantId, correlationId: options.correlationId };
     const key = tokenCacheKey({ kind: 'app', ...request });
     const { token } = await this.cache.getOrAcquire(key, () => this.exchanger.clientCredentials(request), options.forceRefresh);
     return token.accessToken;

@@ -92,6 +92,6 @@ export class TokenCache {
     const refresh = this.load(key, acquire, true).finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, refresh);
     // The current token is still good for at least the margin; a failed renewal is retried on a later hit.
-    refresh.catch((error: unknown) => this.logger.debug(`Background token refresh failed (${(error as { code?: string }).code ?? 'error'}).`));
+    refresh.catch((error: unknown) => this.logger.warn(`Background token refresh failed (${(error as { code?: string }).code ?? 'error'}); the cached token is still valid.`));
   }
 }

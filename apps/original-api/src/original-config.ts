@@ -20,7 +20,10 @@ export function defaultScopeOf(scope: string): string {
   return `${scope.slice(0, slash)}/.default`;
 }
 
-/** Reads HOST, PORT, AZURE_AD_*, AZURE_AD_CLIENT_SECRET, DOWNSTREAM_API_BASE_URL and DOWNSTREAM_API_SCOPES. */
+/**
+ * Reads HOST, PORT, AZURE_AD_*, AZURE_AD_CLIENT_SECRET, DOWNSTREAM_API_BASE_URL, DOWNSTREAM_API_SCOPES
+ * and, for the shared token cache, REDIS_URL with TOKEN_CACHE_ENCRYPTION_KEY.
+ */
 export function originalConfig(env: NodeJS.ProcessEnv = process.env): OriginalConfig {
   const port = Number(env.PORT ?? 5001);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number (got "${env.PORT}").`);
@@ -38,6 +41,15 @@ export function originalConfig(env: NodeJS.ProcessEnv = process.env): OriginalCo
         downstream: { baseUrl, scopes },
         downstreamAsApp: { baseUrl, scopes: [defaultScopeOf(scopes[0]!)], tokenKind: 'app' },
       },
+      distributedCache: env.REDIS_URL ? { redis: env.REDIS_URL, encryptionKeys: encryptionKeys(env) } : undefined,
     },
   };
+}
+
+/** TOKEN_CACHE_ENCRYPTION_KEY: base64 of 32 random bytes; a comma-separated list for rotation (the first encrypts). */
+function encryptionKeys(env: NodeJS.ProcessEnv): string[] {
+  return required(env, 'TOKEN_CACHE_ENCRYPTION_KEY')
+    .split(',')
+    .map((key) => key.trim())
+    .filter(Boolean);
 }

@@ -4,6 +4,7 @@ export type { OboModuleExtras } from './obo.module-definition.js';
 export type {
   AccessTokenVersion,
   ClientCertificateCredential,
+  DistributedCacheOptions,
   DownstreamApiOptions,
   JwksOptions,
   OboModuleOptions,

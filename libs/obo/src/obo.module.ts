@@ -6,6 +6,7 @@ import { confidentialClientProvider } from './token-acquisition/confidential-cli
 import { MsalTokenExchanger } from './token-acquisition/msal-token-exchanger.js';
 import { TokenAcquisition } from './token-acquisition/token-acquisition.service.js';
 import { TokenCache } from './token-cache/token-cache.js';
+import { tokenCacheStoreProvider } from './token-cache/token-cache-store.provider.js';
 import { RequestContextMiddleware } from './context/request-context.middleware.js';
 import { RequestContext } from './context/request-context.service.js';
 import { JwtAuthGuard } from './jwt/jwt-auth.guard.js';
@@ -33,6 +34,7 @@ import { ScopesGuard } from './scopes/scopes.guard.js';
     RequestContext,
     confidentialClientProvider,
     MsalTokenExchanger,
+    tokenCacheStoreProvider,
     TokenCache,
     TokenAcquisition,
     DownstreamApi,

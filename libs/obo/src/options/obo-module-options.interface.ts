@@ -1,3 +1,5 @@
+import type { Cluster, Redis } from 'ioredis';
+
 /** Token versions Entra ID issues; `ver` in the token is bound to the issuer form of that version. */
 export type AccessTokenVersion = '1.0' | '2.0';
 
@@ -51,6 +53,26 @@ export interface DownstreamApiOptions {
   timeoutMs?: number;
 }
 
+/** The shared second-level token cache on Redis (off unless configured). */
+export interface DistributedCacheOptions {
+  /** A Redis URL (`redis://`, `rediss://`), or an ioredis `Redis` / `Cluster` client you own (it is not closed for you). */
+  redis: string | Redis | Cluster;
+  /** AES-256-GCM keys, each the base64 of 32 random bytes. The first encrypts; all decrypt (rotation without a flush). Never logged. */
+  encryptionKeys: readonly string[];
+  /** Prefix of every Redis key. Default `nestjs-obo:`. */
+  keyPrefix?: string;
+  /** Deadline of one Redis command, in milliseconds. Default 200. */
+  operationTimeoutMs?: number;
+  /** Consecutive Redis failures that open the circuit (serve from memory and the provider). Default 3. */
+  failureThreshold?: number;
+  /** How long the circuit stays open before Redis is tried again, in seconds. Default 10. */
+  openSeconds?: number;
+  /** Cross-instance single flight: one provider request per key across replicas. Default true. */
+  lock?: boolean;
+  /** Lifetime of that lock, in milliseconds; a lost holder blocks others at most this long. Default: the acquisition timeout plus 1 s. */
+  lockTtlMs?: number;
+}
+
 /**
  * Options of {@link OboModule}, in Microsoft.Identity.Web's vocabulary.
  *
@@ -97,4 +119,6 @@ export interface OboModuleOptions {
   tokenAcquisition?: TokenAcquisitionOptions;
   /** Named downstream APIs for {@link DownstreamApi}. */
   downstreamApis?: Readonly<Record<string, DownstreamApiOptions>>;
+  /** A Redis second-level token cache shared by instances; values encrypted and authenticated. */
+  distributedCache?: DistributedCacheOptions;
 }

@@ -1,5 +1,6 @@
 import { OboConfigurationError } from '../errors/obo.error.js';
 import { wholeNumber } from './option-checks.js';
+import { resolveDistributedCache, type ResolvedDistributedCache } from './resolve-distributed-cache.js';
 import type { ClientCertificateCredential, DownstreamApiOptions, OboModuleOptions } from './obo-module-options.interface.js';
 
 /** This API's own credential, exactly one kind. */
@@ -19,6 +20,7 @@ export interface ResolvedOutboundOptions {
     readonly clientCapabilities: readonly string[];
   };
   readonly downstreamApis: ReadonlyMap<string, Required<DownstreamApiOptions>>;
+  readonly distributedCache?: ResolvedDistributedCache;
 }
 
 
@@ -83,10 +85,12 @@ export function resolveOutboundOptions(options: OboModuleOptions): ResolvedOutbo
   if (downstreamApis.size > 0 && !credential) {
     throw new OboConfigurationError('clientSecret', 'is required for downstreamApis: give clientSecret, clientCertificate or clientAssertion.');
   }
+  const timeoutMs = wholeNumber('tokenAcquisition.timeoutMs', settings.timeoutMs, 10_000, 500, 120_000);
   return {
     credential,
+    distributedCache: resolveDistributedCache(options.distributedCache, timeoutMs),
     tokenAcquisition: {
-      timeoutMs: wholeNumber('tokenAcquisition.timeoutMs', settings.timeoutMs, 10_000, 500, 120_000),
+      timeoutMs,
       cacheMaxEntries: wholeNumber('tokenAcquisition.cacheMaxEntries', settings.cacheMaxEntries, 10_000, 1, 10_000_000),
       refreshMarginSeconds: wholeNumber('tokenAcquisition.refreshMarginSeconds', settings.refreshMarginSeconds, 300, 0, 3_600),
       refreshAheadSeconds: wholeNumber('tokenAcquisition.refreshAheadSeconds', settings.refreshAheadSeconds, 300, 0, 3_600),

@@ -4,7 +4,7 @@ import type { Principal } from '../context/principal.js';
 import { OboError, ScopedOboError } from '../errors/obo.error.js';
 import { RESOLVED_OBO_OPTIONS } from '../options/obo-options.constants.js';
 import type { ResolvedOboOptions } from '../options/resolve-obo-options.js';
-import { tokenCacheKey } from '../token-cache/cache-key.js';
+import { tokenCacheKey, tokenOwner } from '../token-cache/cache-key.js';
 import { TokenCache } from '../token-cache/token-cache.js';
 import { MsalTokenExchanger } from './msal-token-exchanger.js';
 
@@ -83,7 +83,8 @@ export class TokenAcquisition {
     const tenantId = options.tenantId ?? (this.options.multiTenant ? principal.tenantId : this.options.tenantId);
     const request = { assertion: principal.assertion, scopes, tenantId, claims: options.claims, correlationId: options.correlationId };
     const key = tokenCacheKey({ kind: 'user', ...request });
-    const { token, fromCache } = await this.cache.getOrAcquire(key, () => this.exchanger.onBehalfOf(request), options.forceRefresh || options.claims !== undefined);
+    const owner = tokenOwner(principal.tenantId, principal.objectId);
+    const { token, fromCache } = await this.cache.getOrAcquire(key, () => this.exchanger.onBehalfOf(request), options.forceRefresh || options.claims !== undefined, owner);
     return { accessToken: token.accessToken, expiresOn: new Date(token.expiresOn), scopes: token.scopes, fromCache };
   }
 
@@ -106,6 +107,14 @@ export class TokenAcquisition {
     const key = tokenCacheKey({ kind: 'app', ...request });
     const { token } = await this.cache.getOrAcquire(key, () => this.exchanger.clientCredentials(request), options.forceRefresh);
     return token.accessToken;
+  }
+
+  /**
+   * Removes every cached token of a user, here, in Redis and in the other instances' memory: call it
+   * at sign-out or when the user's access is revoked.
+   */
+  removeTokensForUser(objectId: string, tenantId: string): Promise<void> {
+    return this.cache.removeOwner(tokenOwner(tenantId, objectId));
   }
 
   /** Drops a cached user token, e.g. after a downstream API refused it. */

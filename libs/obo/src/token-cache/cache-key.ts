@@ -20,3 +20,8 @@ export function tokenCacheKey(parts: CacheKeyParts): string {
   hash.update([...parts.scopes].sort().join(' ')).update('\0').update(parts.claims ?? '');
   return hash.digest('base64url');
 }
+
+/** The per-user index key of the cache: a hash of tenant and object id, never the ids themselves. */
+export function tokenOwner(tenantId: string, objectId: string): string {
+  return createHash('sha256').update('owner').update('\0').update(tenantId).update('\0').update(objectId).digest('base64url');
+}

@@ -7,15 +7,26 @@ export interface CachedToken {
 }
 
 /**
- * A second cache level shared by instances (Redis comes next). Implementations must treat any
- * failure as a miss: the token cache never fails a request because its store is sick.
+ * A second cache level shared by instances (Redis). Implementations treat every failure of their
+ * backend as a miss: the token cache never fails a request because its store is sick.
  */
 export interface TokenCacheStore {
   get(key: string): Promise<CachedToken | undefined>;
-  /** Stores `token` for `ttlMs` milliseconds. */
-  set(key: string, token: CachedToken, ttlMs: number): Promise<void>;
+  /** Stores `token` for `ttlMs` milliseconds, indexed under `owner` (a hash of tenant and user) when given. */
+  set(key: string, token: CachedToken, ttlMs: number, owner?: string): Promise<void>;
   delete(key: string): Promise<void>;
+  /**
+   * Runs `load` for `key` once across instances: under a short lock, while other instances wait
+   * for the value it stores. Falls back to running `load` when coordination is off or unavailable.
+   */
+  coordinate(key: string, load: () => Promise<CachedToken>): Promise<CachedToken>;
+  /** Deletes every token indexed under `owner` and tells the other instances to drop theirs. */
+  removeOwner(owner: string): Promise<void>;
+  /** Called when another instance removed an owner's tokens. */
+  onOwnerRemoved(listener: (owner: string) => void): void;
+  /** Releases connections at shutdown. */
+  stop?(): Promise<void>;
 }
 
-/** Injection token of an optional {@link TokenCacheStore}. */
+/** Injection token of the optional {@link TokenCacheStore}. */
 export const TOKEN_CACHE_STORE = Symbol('OBO_TOKEN_CACHE_STORE');

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 
 /** How the stub answers the next request. */
 export type StubReply =
-  | { readonly status: number; readonly headers?: Record<string, string>; readonly body?: unknown }
+  | { readonly status: number; readonly headers?: Record<string, string>; readonly body?: unknown; readonly delayMs?: number }
   | { readonly hang: true };
 
 /** A downstream API we control completely: it records every bearer token and answers from a script. */
@@ -25,8 +25,12 @@ export async function startStubDownstream(): Promise<StubDownstream> {
     tokens.push(auth.replace(/^Bearer /, ''));
     const reply = script.shift() ?? { status: 200, body: { ok: true } };
     if ('hang' in reply) return; // never answers; close() drops the socket
-    res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
-    res.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
+    const send = () => {
+      res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
+      res.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
+    };
+    if (reply.delayMs) setTimeout(send, reply.delayMs);
+    else send();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

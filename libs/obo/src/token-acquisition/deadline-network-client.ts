@@ -55,6 +55,10 @@ export class DeadlineNetworkClient implements INetworkModule {
       throw new Error('identity provider answered with a body that is not JSON');
     }
     if (call && response.status >= 400) call.lastErrorAnswer = toProviderAnswer(response.status, body, response.headers.get('retry-after'));
+    if (call && response.status === 200 && typeof body === 'object' && body !== null && 'access_token' in body) {
+      const { expires_in: expiresIn, token_type: tokenType } = body as Record<string, unknown>;
+      call.tokenAnswer = { expiresIn, tokenType };
+    }
     const headers: Record<string, string> = {};
     response.headers.forEach((value, key) => (headers[key] = value));
     return { headers, body: body as T, status: response.status };

@@ -113,7 +113,7 @@ export class MsalTokenExchanger {
         this.providerCalls++;
         const result = await abortable(invoke(client, authority, call.correlationId), deadline);
         this.warmAuthorities.add(authority);
-        return validated(result, request.scopes);
+        return validated(result, call, request.scopes);
       } catch (error) {
         // Any answer from the provider means discovery worked: later calls need not queue.
         if (call.lastErrorAnswer) this.warmAuthorities.add(authority);
@@ -151,14 +151,22 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-function validated(result: AuthenticationResult | null, requested: readonly string[]): ExchangedToken {
-  const expiresOn = result?.expiresOn?.getTime() ?? Number.NaN;
-  const now = Date.now();
-  if (!result || typeof result.accessToken !== 'string' || result.accessToken.length === 0 || (result.tokenType && result.tokenType.toLowerCase() !== 'bearer')) {
+/**
+ * Checks the answer msal accepted: a non-empty bearer token whose raw `expires_in` is a whole
+ * number of seconds from 1 to 48 h (msal treats a missing or zero `expires_in` as 0 and rounds its
+ * clock, so its `expiresOn` alone can look valid for a token that is already dead).
+ */
+function validated(result: AuthenticationResult | null, call: ProviderCall, requested: readonly string[]): ExchangedToken {
+  const answer = call.tokenAnswer;
+  const tokenType = typeof answer?.tokenType === 'string' ? answer.tokenType : result?.tokenType;
+  if (!result || typeof result.accessToken !== 'string' || result.accessToken.length === 0 || (tokenType ?? '').toLowerCase() !== 'bearer') {
     throw new OboError('ERR_OBO_PROVIDER_BAD_RESPONSE', 'The identity provider returned no usable bearer access token.');
   }
-  if (!(expiresOn > now) || expiresOn - now > MAX_LIFETIME_MS) {
+  const expiresIn = Number(answer?.expiresIn);
+  if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn * 1000 > MAX_LIFETIME_MS) {
     throw new OboError('ERR_OBO_PROVIDER_BAD_RESPONSE', 'The identity provider returned a token with an unusable lifetime.');
   }
+  // Our own clock, never later than the provider meant: the request may have taken a while.
+  const expiresOn = Math.min(result.expiresOn?.getTime() ?? Number.POSITIVE_INFINITY, call.startedAt + expiresIn * 1000);
   return { accessToken: result.accessToken, expiresOn, scopes: result.scopes?.length ? result.scopes : [...requested] };
 }

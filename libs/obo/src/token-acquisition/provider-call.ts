@@ -12,13 +12,23 @@ export interface ProviderAnswer {
 /** Why the last request of a call failed before an answer arrived, or why the answer was unusable. */
 export type TransportFailure = 'timeout' | 'network' | 'bad-response';
 
+/** The fields of a successful token answer that msal does not check strictly enough. */
+export interface TokenAnswer {
+  readonly expiresIn: unknown;
+  readonly tokenType: unknown;
+}
+
 /** State of one token acquisition, keyed by the correlation id msal passes to the network client. */
 export class ProviderCall {
   /** The last answer with an error status (4xx/5xx) from the token endpoint. */
   lastErrorAnswer?: ProviderAnswer;
+  /** The last 200 answer that carried an access token. */
+  tokenAnswer?: TokenAnswer;
   transportFailure?: TransportFailure;
   /** Network requests this call made (token and discovery). */
   requests = 0;
+  /** When the call began (epoch ms); token lifetimes count from here. */
+  readonly startedAt = Date.now();
 
   constructor(
     readonly correlationId: string,

@@ -47,7 +47,8 @@ function user(oid: string, scopes = ['api://downstream/Read']): { key: string; o
   return {
     key: tokenCacheKey({ kind: 'user', assertion, tenantId: TENANT, scopes }),
     owner: tokenOwner(TENANT, oid),
-    token: { accessToken: `obo-token-for-${oid}-${randomBytes(600).toString('base64url')}`, expiresOn: Date.now() + 3_600_000, scopes },
+    // About the size of a real Entra ID access token (1.5 to 2.5 KB).
+    token: { accessToken: `obo-token-for-${oid}-${randomBytes(1_350).toString('base64url')}`, expiresOn: Date.now() + 3_600_000, scopes },
   };
 }
 

@@ -6,6 +6,20 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
+
+// redis-server backs the shared-cache tests (each starts its own on a free loopback port). On a fresh
+// Debian machine as root, install it; elsewhere say what is missing.
+const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+if (!has('redis-server') || !has('openssl')) {
+  if (process.getuid?.() === 0 && has('apt-get')) {
+    console.log('Installing redis-server and openssl with apt-get (needed by the tests)...');
+    const apt = (args) => spawnSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0;
+    if (!apt(['update']) || !apt(['install', '-y', '--no-install-recommends', 'redis-server', 'openssl'])) process.exit(1);
+  } else {
+    console.error('The tests need redis-server and openssl on PATH (Debian/Ubuntu: sudo apt-get install redis-server openssl).');
+    process.exit(1);
+  }
+}
 const dir = join(root, '.local-authority');
 const cert = join(dir, 'local-authority.crt');
 const key = join(dir, 'local-authority.key');

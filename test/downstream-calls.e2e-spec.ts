@@ -1,0 +1,458 @@
+// Catalogue section 4.7, #82-#84, and DownstreamApi behaviour: what the Original API does with the
+// downstream API's answers (claims challenges, plain 401s, hostile challenges, 5xx/404, hangs),
+// app tokens (/api/app-profile, getAccessTokenForApp in a user context) and which token goes where.
+import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { Controller, Get } from '@nestjs/common';
+import { DownstreamApi, RequiredScopes, TokenAcquisition } from 'nestjs-obo';
+import { LocalAuthority, servicePrincipalId } from 'nestjs-obo/testing';
+import { startOboChain, type OboChain } from './support/obo-chain.js';
+import { startStubDownstream, type StubDownstream } from './support/stub-downstream.js';
+
+// ---------------------------------------------------------------------------------------------
+// Helpers (local to this file)
+// ---------------------------------------------------------------------------------------------
+
+interface Reply {
+  status: number;
+  body: string;
+  /** Lower-case header name -> every value received (repeated headers stay separate). */
+  headers: Map<string, string[]>;
+}
+
+/** GET with node:http so repeated response headers are seen one by one. */
+function send(url: string, token?: string): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { headers: token === undefined ? {} : { authorization: `Bearer ${token}` }, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const headers = new Map<string, string[]>();
+        for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
+          const name = res.rawHeaders[i]!.toLowerCase();
+          headers.set(name, [...(headers.get(name) ?? []), res.rawHeaders[i + 1]!]);
+        }
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers });
+      });
+      res.on('error', reject);
+    });
+    req.setTimeout(30_000, () => req.destroy(new Error('request to the API under test timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function one(reply: Reply, name: string): string | undefined {
+  const values = reply.headers.get(name);
+  if (values === undefined) return undefined;
+  expect({ header: name, count: values.length }).toEqual({ header: name, count: 1 });
+  return values[0];
+}
+
+function payloadOf(token: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+}
+
+const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+const CLAIMS_PARAM = /,?\s*claims="[^"]*"/;
+/** Text a downstream API puts in its error bodies and challenges; it must never reach our client. */
+const CANARY = 'DOWNSTREAM-CANARY-7f3a';
+
+/**
+ * Every error response: `Cache-Control: no-store`, no cookie, body exactly `{statusCode, code,
+ * message}`, nothing from the provider or the downstream API, no token, no secret, no host. The
+ * claims challenge's own `claims` value (base64 JSON, "eyJ...") is excluded from the token check.
+ */
+function expectCleanError(reply: Reply, status: number, code: string, secret: string): void {
+  expect({ status: reply.status, body: reply.body }).toEqual({ status, body: expect.any(String) });
+  const body = JSON.parse(reply.body) as Record<string, unknown>;
+  expect(Object.keys(body).sort()).toEqual(['code', 'message', 'statusCode']);
+  expect(body).toEqual({ statusCode: status, code, message: expect.any(String) });
+  expect(reply.headers.get('cache-control')).toEqual(['no-store']);
+  expect(reply.headers.has('set-cookie')).toBe(false);
+  const headerText = [...reply.headers.entries()]
+    .map(([name, values]) => `${name}: ${values.map((v) => (name === 'www-authenticate' ? v.replace(CLAIMS_PARAM, '') : v)).join(' | ')}`)
+    .join('\n');
+  const everything = `${reply.body}\n${headerText}`;
+  for (const forbidden of [/AADSTS/i, /trace_id/i, /Trace ID/i, /correlation/i, /eyJ/, /injected/i, new RegExp(CANARY)]) expect(everything).not.toMatch(forbidden);
+  expect(everything).not.toContain(secret);
+  const withoutChallenge = `${reply.body}\n${headerText.replace(/^www-authenticate: .*$/m, '')}`;
+  expect(withoutChallenge).not.toMatch(/127\.0\.0\.1|localhost|login\.microsoftonline/);
+}
+
+function expectDownstreamFailed(reply: Reply, secret: string): void {
+  expectCleanError(reply, 502, 'ERR_OBO_DOWNSTREAM_FAILED', secret);
+  expect(JSON.parse(reply.body)).toEqual({ statusCode: 502, code: 'ERR_OBO_DOWNSTREAM_FAILED', message: 'An upstream service failed.' });
+  expect(reply.headers.has('www-authenticate')).toBe(false);
+}
+
+/** A downstream API answering raw bytes (header injection, duplicate headers, 1 MB headers). */
+interface RawDownstream {
+  readonly url: string;
+  /** Bearer tokens received, in order. */
+  readonly tokens: string[];
+  /** Raw responses, one per request; when empty: 200 `{"ok":true}`. */
+  readonly script: string[];
+  close(): Promise<void>;
+}
+
+async function startRawDownstream(): Promise<RawDownstream> {
+  const tokens: string[] = [];
+  const script: string[] = [];
+  const sockets = new Set<Socket>();
+  const server: TcpServer = createTcpServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined); // the client may hang up while a 1 MB header is written
+    let head = '';
+    socket.on('data', (chunk: Buffer) => {
+      if (head.includes('\r\n\r\n')) return;
+      head += chunk.toString('latin1');
+      if (head.length > 65_536) return void socket.destroy();
+      if (!head.includes('\r\n\r\n')) return;
+      tokens.push(/\r\nauthorization: Bearer ([^\r\n]*)/i.exec(head)?.[1] ?? '');
+      socket.end(script.shift() ?? rawResponse('200 OK', [], '{"ok":true}'), 'latin1');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    tokens,
+    script,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function rawResponse(status: string, headerLines: string[], body = `{"error":"${CANARY}"}`): string {
+  return [`HTTP/1.1 ${status}`, ...headerLines, 'content-type: application/json', `content-length: ${Buffer.byteLength(body)}`, 'connection: close', '', body].join('\r\n');
+}
+
+/** Routes of the Original API used by these tests; names are set once the chain has started. */
+const routes = { appScope: '' };
+
+@Controller('calls')
+class CallsController {
+  constructor(
+    private readonly downstream: DownstreamApi,
+    private readonly tokens: TokenAcquisition,
+  ) {}
+
+  @Get('raw')
+  @RequiredScopes('access_as_user')
+  raw(): Promise<unknown> {
+    return this.downstream.get('raw', '/api/whoami');
+  }
+
+  @Get('both')
+  @RequiredScopes('access_as_user')
+  async both(): Promise<unknown> {
+    return { alpha: await this.downstream.get('downstream', '/api/whoami'), beta: await this.downstream.get('beta', '/api/whoami') };
+  }
+
+  /** An app-only token while serving a user, without opting in: must be refused. */
+  @Get('app-token')
+  @RequiredScopes('access_as_user')
+  async appToken(): Promise<unknown> {
+    const token = await this.tokens.getAccessTokenForApp(routes.appScope);
+    return { aud: payloadOf(token).aud };
+  }
+
+  /** The same with `allowInUserContext: true` (and forceRefresh, so the provider is asked). */
+  @Get('app-token-allowed')
+  @RequiredScopes('access_as_user')
+  async appTokenAllowed(): Promise<unknown> {
+    const claims = payloadOf(await this.tokens.getAccessTokenForApp(routes.appScope, { allowInUserContext: true, forceRefresh: true }));
+    return { aud: claims.aud, idtyp: claims.idtyp, roles: claims.roles, azp: claims.azp };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// #82-#84 and downstream failures, against scripted downstream APIs
+// ---------------------------------------------------------------------------------------------
+
+describe('DownstreamApi against scripted downstream APIs (catalogue #82-#84)', () => {
+  const alphaId = randomUUID();
+  const betaId = randomUUID();
+  const alphaScope = `api://${alphaId}/Alpha.Read`;
+  const betaScope = `api://${betaId}/Beta.Read`;
+  let authority: LocalAuthority;
+  let stub: StubDownstream;
+  let beta: StubDownstream;
+  let raw: RawDownstream;
+  let chain: OboChain;
+  let secret: string;
+  const profile = () => `${chain.original.url}/api/profile`;
+
+  beforeAll(async () => {
+    authority = await LocalAuthority.start();
+    authority.registerApp({ clientId: alphaId, scopes: ['Alpha.Read'] });
+    authority.registerApp({ clientId: betaId, scopes: ['Beta.Read'] });
+    stub = await startStubDownstream();
+    beta = await startStubDownstream();
+    raw = await startRawDownstream();
+    chain = await startOboChain({
+      authority,
+      downstreamUrl: stub.url,
+      controllers: [CallsController],
+      original: {
+        downstreamApis: {
+          downstream: { baseUrl: stub.url, scopes: [alphaScope], timeoutMs: 1_000 },
+          beta: { baseUrl: beta.url, scopes: [betaScope] },
+          raw: { baseUrl: raw.url, scopes: [alphaScope] },
+        },
+      },
+    });
+    secret = chain.clientSecret;
+  }, 30_000);
+  afterAll(async () => {
+    await chain?.close();
+    await stub?.close();
+    await beta?.close();
+    await raw?.close();
+    await authority?.close();
+  });
+  beforeEach(() => {
+    authority.clearTokenFaults();
+    authority.resetCounters();
+    for (const target of [stub, beta, raw]) {
+      target.tokens.length = 0;
+      target.script.length = 0;
+    }
+  });
+
+  describe('#82 a downstream claims challenge (CAE)', () => {
+    const downstreamClaims = '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}';
+    const challenge = `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", error="insufficient_claims", claims="${b64(downstreamClaims)}"`;
+
+    it('drops the cached token, makes one OBO request carrying those claims, retries once and answers 200', async () => {
+      const incoming = chain.userToken();
+      expect((await send(profile(), incoming)).status).toBe(200);
+      const first = stub.tokens[0]!;
+      stub.script.push({ status: 401, headers: { 'www-authenticate': challenge }, body: { error: CANARY } });
+
+      const reply = await send(profile(), incoming);
+      expect(reply.status).toBe(200);
+      // Requests: cached token (refused), then the token acquired with the claims.
+      expect(stub.tokens).toHaveLength(3);
+      expect(stub.tokens[1]).toBe(first);
+      expect(stub.tokens[2]).not.toBe(first);
+      expect(payloadOf(stub.tokens[2]!).acrs).toEqual(['c1']);
+      expect(authority.tokenRequests.onBehalfOf).toBe(2);
+      const log = authority.tokenRequestLog;
+      expect(log[0]!.claims).toBeUndefined();
+      // msal adds its own id_token claims requests; the access_token member is exactly the downstream's.
+      const sent = JSON.parse(log[1]!.claims ?? 'null') as Record<string, unknown>;
+      expect(sent.access_token).toEqual((JSON.parse(downstreamClaims) as Record<string, unknown>).access_token);
+      expect(Object.keys(sent).filter((k) => k !== 'id_token')).toEqual(['access_token']);
+      expect(log[1]!.assertion).toBe(incoming);
+
+      // The refused token is gone from the cache: it is never sent again.
+      expect((await send(profile(), incoming)).status).toBe(200);
+      expect(stub.tokens[3]).not.toBe(first);
+    });
+
+    it('relays the provider\u2019s own claims challenge as 401 insufficient_claims when the claims-bearing OBO request is challenged, without calling the downstream API again', async () => {
+      const providerClaims = '{"access_token":{"capolids":{"essential":true,"values":["2f1c3c57-45d5-4a49-b2c4-cd0b6a4b8f1e"]}}}';
+      authority.injectTokenFault({ kind: 'claims-challenge', claims: providerClaims, suberror: 'basic_action' }, { whenClaimsPresent: true });
+      stub.script.push({ status: 401, headers: { 'www-authenticate': challenge } });
+      const reply = await send(profile(), chain.userToken());
+      expectCleanError(reply, 401, 'ERR_OBO_CLAIMS_CHALLENGE', secret);
+      const header = one(reply, 'www-authenticate');
+      expect(header).toBe(
+        `Bearer realm="", authorization_uri="${authority.instance}${authority.tenantId}/oauth2/v2.0/authorize", ` +
+          `client_id="${chain.originalId}", error="insufficient_claims", claims="${b64(providerClaims)}"`,
+      );
+      expect(Buffer.from(/claims="([^"]*)"/.exec(header ?? '')?.[1] ?? '', 'base64').toString('utf8')).toBe(providerClaims);
+      expect(authority.tokenRequests.onBehalfOf).toBe(2);
+      expect(stub.tokens).toHaveLength(1);
+    });
+
+    it('retries at most once: a second claims challenge from the downstream API gives 502 ERR_OBO_DOWNSTREAM_FAILED', async () => {
+      stub.script.push({ status: 401, headers: { 'www-authenticate': challenge } }, { status: 401, headers: { 'www-authenticate': challenge } });
+      const reply = await send(profile(), chain.userToken());
+      expectDownstreamFailed(reply, secret);
+      expect(stub.tokens).toHaveLength(2);
+      expect(authority.tokenRequests.onBehalfOf).toBe(2);
+    });
+  });
+
+  describe('#83 a downstream 401 without claims', () => {
+    it('makes one fresh OBO request (cache skipped), retries once with the new token and answers 200', async () => {
+      const incoming = chain.userToken();
+      stub.script.push({ status: 401, headers: { 'www-authenticate': 'Bearer error="invalid_token"' } });
+      const reply = await send(profile(), incoming);
+      expect(reply.status).toBe(200);
+      expect(stub.tokens).toHaveLength(2);
+      expect(stub.tokens[1]).not.toBe(stub.tokens[0]);
+      expect(authority.tokenRequests.onBehalfOf).toBe(2);
+      expect(authority.tokenRequestLog.map((r) => r.claims)).toEqual([undefined, undefined]);
+    });
+
+    it.each<[string, Record<string, string>]>([
+      ['Bearer error="invalid_token" with a description', { 'www-authenticate': `Bearer error="invalid_token", error_description="${CANARY} token revoked"` }],
+      ['no WWW-Authenticate header', {}],
+      ['a Basic challenge', { 'www-authenticate': `Basic realm="${CANARY}"` }],
+      ['insufficient_scope', { 'www-authenticate': `Bearer error="insufficient_scope", scope="${CANARY}"` }],
+    ])('answers 502 ERR_OBO_DOWNSTREAM_FAILED, without passing the downstream challenge through, when the retry is refused too (%s)', async (_name, headers) => {
+      stub.script.push({ status: 401, headers, body: { error: CANARY } }, { status: 401, headers, body: { error: CANARY } });
+      const reply = await send(profile(), chain.userToken());
+      expectDownstreamFailed(reply, secret);
+      expect(stub.tokens).toHaveLength(2);
+      expect(authority.tokenRequests.onBehalfOf).toBe(2);
+    });
+  });
+
+  describe('#84 a hostile downstream challenge', () => {
+    const valid = b64('{"access_token":{"acrs":{"essential":true,"value":"c1"}}}');
+    const challengeWith = (params: string) => `www-authenticate: Bearer realm="", error="insufficient_claims", ${params}`;
+    it.each<[string, string[]]>([
+      ['claims that is not base64', [challengeWith(`claims="%%${CANARY}%%"`)]],
+      ['claims that is base64 of text, not JSON', [challengeWith(`claims="${b64(`${CANARY} hello`)}"`)]],
+      ['claims that is base64 of a JSON array', [challengeWith(`claims="${b64(`["${CANARY}"]`)}"`)]],
+      ['claims that is base64 of a JSON string', [challengeWith(`claims="${b64(`"${CANARY}"`)}"`)]],
+      ['claims over 4 KB', [challengeWith(`claims="${b64(`{"access_token":{"x":"${CANARY}${'a'.repeat(4_500)}"}}`)}"`)]],
+      ['a 1 MB claims value', [challengeWith(`claims="${'QUFB'.repeat(262_144)}"`)]],
+      ['an escaped quote inside claims', [challengeWith(`claims="${valid.slice(0, 8)}\\"${CANARY}"`)]],
+      ['CR LF inside claims (header injection)', [challengeWith(`claims="${valid.slice(0, 8)}`), `x-injected: ${CANARY}"`]],
+      ['two claims parameters', [challengeWith(`claims="${valid}", claims="${b64(`{"${CANARY}":1}`)}"`)]],
+      ['two error parameters', [challengeWith(`error="insufficient_claims", claims="${valid}"`)]],
+      ['two WWW-Authenticate headers with a claims challenge each', [challengeWith(`claims="${valid}"`), challengeWith(`claims="${b64(`{"${CANARY}":1}`)}"`)]],
+    ])('answers 502 ERR_OBO_DOWNSTREAM_FAILED for %s, reflects nothing and does not retry', async (_name, headerLines) => {
+      raw.script.push(rawResponse('401 Unauthorized', headerLines));
+      const reply = await send(`${chain.original.url}/calls/raw`, chain.userToken());
+      expectDownstreamFailed(reply, secret);
+      expect(reply.headers.has('x-injected')).toBe(false);
+      expect(raw.tokens).toHaveLength(1);
+      expect(authority.tokenRequests.onBehalfOf).toBe(1);
+    });
+  });
+
+  describe('downstream failures are 502/504 and never echoed', () => {
+    it.each([500, 502, 503, 404])('answers 502 ERR_OBO_DOWNSTREAM_FAILED when the downstream API answers %i, without its body, after one request', async (status) => {
+      stub.script.push({ status, headers: { 'x-debug': CANARY }, body: { error: CANARY, stack: `Error: ${CANARY}\n    at handler (/srv/app.js:1:1)` } });
+      const reply = await send(profile(), chain.userToken());
+      expectDownstreamFailed(reply, secret);
+      expect(stub.tokens).toHaveLength(1);
+      expect(authority.tokenRequests.onBehalfOf).toBe(1);
+    });
+
+    it('answers 502 ERR_OBO_DOWNSTREAM_FAILED when the downstream API answers 200 with a body that is not JSON, without echoing it', async () => {
+      raw.script.push(rawResponse('200 OK', [], `<html>${CANARY}</html>`));
+      const reply = await send(`${chain.original.url}/calls/raw`, chain.userToken());
+      expectDownstreamFailed(reply, secret);
+    });
+
+    it('answers 504 ERR_OBO_DOWNSTREAM_TIMEOUT when the downstream API hangs longer than its timeoutMs (1 s)', async () => {
+      stub.script.push({ hang: true });
+      const reply = await send(profile(), chain.userToken());
+      expectCleanError(reply, 504, 'ERR_OBO_DOWNSTREAM_TIMEOUT', secret);
+      expect(reply.headers.has('www-authenticate')).toBe(false);
+      expect(stub.tokens).toHaveLength(1);
+    }, 15_000);
+
+    it('does not follow a downstream redirect: 502, and the redirect target receives nothing', async () => {
+      stub.script.push({ status: 307, headers: { location: `${beta.url}/steal` } });
+      const reply = await send(profile(), chain.userToken());
+      expectDownstreamFailed(reply, secret);
+      expect(beta.tokens).toHaveLength(0);
+    });
+  });
+
+  describe('tokens go only to the API they are for', () => {
+    it('sends each downstream API a token for its own audience and scope, never the incoming token', async () => {
+      const oid = randomUUID();
+      const incoming = chain.userToken({ claims: { oid } });
+      const reply = await send(`${chain.original.url}/calls/both`, incoming);
+      expect(reply.status).toBe(200);
+      expect(stub.tokens).toHaveLength(1);
+      expect(beta.tokens).toHaveLength(1);
+      const alphaToken = payloadOf(stub.tokens[0]!);
+      const betaToken = payloadOf(beta.tokens[0]!);
+      expect(alphaToken).toMatchObject({ aud: alphaId, azp: chain.originalId, scp: 'Alpha.Read', oid });
+      expect(betaToken).toMatchObject({ aud: betaId, azp: chain.originalId, scp: 'Beta.Read', oid });
+      expect([...stub.tokens, ...beta.tokens]).not.toContain(incoming);
+      expect(authority.tokenRequests.onBehalfOf).toBe(2);
+      expect(authority.tokenRequestLog.every((r) => r.assertion === incoming)).toBe(true);
+    });
+
+    it('never sends one user\u2019s downstream token for another user', async () => {
+      const users = [randomUUID(), randomUUID(), randomUUID()];
+      const tokens = users.map((oid) => chain.userToken({ claims: { oid } }));
+      for (let round = 0; round < 3; round++) {
+        for (const token of tokens) expect((await send(profile(), token)).status).toBe(200);
+      }
+      expect(stub.tokens).toHaveLength(9);
+      stub.tokens.forEach((token, i) => expect({ call: i, oid: payloadOf(token).oid }).toEqual({ call: i, oid: users[i % 3] }));
+      expect(authority.tokenRequests.onBehalfOf).toBe(3);
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// App tokens, against the sample Downstream API
+// ---------------------------------------------------------------------------------------------
+
+describe('App-only downstream calls and getAccessTokenForApp', () => {
+  let chain: OboChain;
+  beforeAll(async () => {
+    chain = await startOboChain({ controllers: [CallsController] });
+    routes.appScope = `api://${chain.downstreamId}/.default`;
+  }, 30_000);
+  afterAll(async () => {
+    await chain?.close();
+  });
+  beforeEach(() => {
+    chain.authority.clearTokenFaults();
+    chain.authority.resetCounters();
+  });
+
+  it('GET /api/app-profile calls the downstream API with the Original API\u2019s app token (client credentials, cached)', async () => {
+    const caller = chain.authority.mintAppToken({ audience: chain.originalId, claims: { roles: ['Profile.Read.All'] } });
+    const reply = await send(`${chain.original.url}/api/app-profile`, caller);
+    expect(reply.status).toBe(200);
+    const principal = servicePrincipalId(chain.originalId);
+    expect(JSON.parse(reply.body)).toEqual({
+      downstream: { objectId: principal, subject: principal, tenantId: chain.authority.tenantId, clientAppId: chain.originalId, scopes: [], roles: ['Downstream.Read.All'], tokenKind: 'app' },
+    });
+    expect(chain.authority.tokenRequests.clientCredentials).toBe(1);
+    expect(chain.authority.tokenRequests.onBehalfOf).toBe(0);
+    const request = chain.authority.lastTokenRequest!;
+    expect(request.grant_type).toBe('client_credentials');
+    expect(request.scope).toBe(`api://${chain.downstreamId}/.default`);
+    expect(request.client_id).toBe(chain.originalId);
+    expect(request.client_secret).toBe(chain.clientSecret);
+    expect(request.assertion).toBeUndefined();
+    expect(request.requested_token_use).toBeUndefined();
+
+    expect((await send(`${chain.original.url}/api/app-profile`, caller)).status).toBe(200);
+    expect(chain.authority.tokenRequests.clientCredentials).toBe(1);
+  });
+
+  it('GET /api/app-profile refuses a user token with 403 insufficient_scope naming Profile.Read.All, with no token request', async () => {
+    const reply = await send(`${chain.original.url}/api/app-profile`, chain.userToken());
+    expectCleanError(reply, 403, 'ERR_OBO_INSUFFICIENT_SCOPE', chain.clientSecret);
+    expect(one(reply, 'www-authenticate')).toMatch(/^Bearer error="insufficient_scope", error_description="[^"]+", scope="Profile\.Read\.All"$/);
+    expect(chain.authority.requests.token).toBe(0);
+  });
+
+  it('refuses getAccessTokenForApp while serving a user (500 ERR_OBO_INTERNAL), with no token request', async () => {
+    const reply = await send(`${chain.original.url}/calls/app-token`, chain.userToken());
+    expectCleanError(reply, 500, 'ERR_OBO_INTERNAL', chain.clientSecret);
+    expect(JSON.parse(reply.body)).toEqual({ statusCode: 500, code: 'ERR_OBO_INTERNAL', message: 'The server could not complete the request.' });
+    expect(reply.headers.has('www-authenticate')).toBe(false);
+    expect(chain.authority.requests.token).toBe(0);
+  });
+
+  it('serves getAccessTokenForApp while serving a user with allowInUserContext: an app token for the downstream audience', async () => {
+    const reply = await send(`${chain.original.url}/calls/app-token-allowed`, chain.userToken());
+    expect(reply.status).toBe(200);
+    expect(JSON.parse(reply.body)).toEqual({ aud: chain.downstreamId, idtyp: 'app', roles: ['Downstream.Read.All'], azp: chain.originalId });
+    expect(chain.authority.tokenRequests.clientCredentials).toBe(1);
+    expect(chain.authority.tokenRequests.onBehalfOf).toBe(0);
+  });
+});

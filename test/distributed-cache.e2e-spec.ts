@@ -126,6 +126,35 @@ describe('several Original API processes sharing one Redis', () => {
     expect(resumed).toBe(true);
   }, 60_000);
 
+  it('answers 503 with Retry-After while the authority throttles or fails, and recovers by itself', async () => {
+    const get = async (instance: RunningApp, token: string) => {
+      const response = await fetch(`${instance.url}/api/profile`, { headers: { authorization: `Bearer ${token}` } });
+      return { status: response.status, retryAfter: response.headers.get('retry-after'), body: await response.text() };
+    };
+    const throttle = authority.injectTokenFault({ kind: 'status', status: 429, retryAfter: 2, body: { error: 'temporarily_unavailable', error_description: 'AADSTS50196: loop detected' } });
+    try {
+      const answers = await Promise.all([get(instances[0]!, authority.mintUserToken()), get(instances[1]!, authority.mintUserToken())]);
+      for (const answer of answers) {
+        expect(answer.status).toBe(503);
+        expect(Number(answer.retryAfter)).toBeGreaterThanOrEqual(1);
+        expect(answer.body).not.toMatch(/AADSTS|eyJ/);
+      }
+    } finally {
+      throttle.remove();
+    }
+    const failing = authority.injectTokenFault({ kind: 'status', status: 503 });
+    try {
+      await sleep(2_100); // the 429's Retry-After has passed
+      const answer = await get(instances[0]!, authority.mintUserToken());
+      expect(answer.status).toBe(503);
+      expect(answer.retryAfter).toBe('5');
+    } finally {
+      failing.remove();
+    }
+    expect((await get(instances[0]!, authority.mintUserToken())).status).toBe(200);
+    expect((await get(instances[1]!, authority.mintUserToken())).status).toBe(200);
+  }, 30_000);
+
   describe('graceful shutdown', () => {
     let stub: StubDownstream;
     beforeAll(async () => {

@@ -11,6 +11,7 @@ import { RequestContextMiddleware } from './context/request-context.middleware.j
 import { RequestContext } from './context/request-context.service.js';
 import { JwtAuthGuard } from './jwt/jwt-auth.guard.js';
 import { JwtBearerStrategy } from './jwt/jwt-bearer.strategy.js';
+import { ValidatedTokenCache } from './jwt/validated-token.cache.js';
 import { SigningKeyStore } from './jwt/signing-key.store.js';
 import { ConfigurableModuleClass } from './obo.module-definition.js';
 import { RESOLVED_OBO_OPTIONS } from './options/obo-options.constants.js';
@@ -29,6 +30,7 @@ import { ScopesGuard } from './scopes/scopes.guard.js';
     resolvedOptionsProvider,
     SigningKeyStore,
     JwtBearerStrategy,
+    ValidatedTokenCache,
     JwtAuthGuard,
     ScopesGuard,
     RequestContext,
@@ -43,7 +45,7 @@ import { ScopesGuard } from './scopes/scopes.guard.js';
   ],
   // The guards' own dependencies are exported too: `@UseGuards(JwtAuthGuard)` in an importing
   // module instantiates the guard there.
-  exports: [JwtAuthGuard, ScopesGuard, RequestContext, TokenAcquisition, DownstreamApi, SigningKeyStore, JwtBearerStrategy, RESOLVED_OBO_OPTIONS],
+  exports: [JwtAuthGuard, ScopesGuard, RequestContext, TokenAcquisition, DownstreamApi, SigningKeyStore, JwtBearerStrategy, ValidatedTokenCache, RESOLVED_OBO_OPTIONS],
 })
 export class OboModule extends ConfigurableModuleClass implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

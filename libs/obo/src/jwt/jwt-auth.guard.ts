@@ -10,7 +10,8 @@ import { RESOLVED_OBO_OPTIONS } from '../options/obo-options.constants.js';
 import type { ResolvedOboOptions } from '../options/resolve-obo-options.js';
 import { PublicMetadata } from '../scopes/public.decorator.js';
 import { extractBearerToken, type BearerSource } from './extract-bearer-token.js';
-import { JwtBearerStrategy, pendingValidations } from './jwt-bearer.strategy.js';
+import { JwtBearerStrategy, pendingValidations, type PendingValidation } from './jwt-bearer.strategy.js';
+import { ValidatedTokenCache } from './validated-token.cache.js';
 import { SigningKeysUnavailableError } from './signing-key.store.js';
 import { ClaimsRejection } from './validate-claims.js';
 
@@ -32,6 +33,7 @@ export class JwtAuthGuard extends AuthGuard() {
     private readonly reflector: Reflector,
     private readonly adapterHost: HttpAdapterHost,
     private readonly requestContext: RequestContext,
+    private readonly validated: ValidatedTokenCache,
     @Inject(RESOLVED_OBO_OPTIONS) private readonly oboOptions: ResolvedOboOptions,
   ) {
     const authOptions = { defaultStrategy: strategy.strategyName, session: false } satisfies IAuthModuleOptions;
@@ -48,7 +50,14 @@ export class JwtAuthGuard extends AuthGuard() {
       const exception = extracted.kind === 'missing' ? tokenMissing(realm) : extracted.kind === 'malformed' ? invalidRequest(realm) : invalidToken(realm);
       throw withRejectionHeaders(context, this.adapterHost, exception);
     }
-    pendingValidations.set(request, { token: extracted.token });
+    const known = this.validated.get(extracted.token);
+    if (known) {
+      request.user = known;
+      this.requestContext.setPrincipal(known);
+      return true;
+    }
+    const pending: PendingValidation = { token: extracted.token };
+    pendingValidations.set(request, pending);
     // An app's PassportModule.register({ defaultStrategy }) is property-injected into AuthGuard
     // after construction; this guard must always run its own module's strategy.
     this.options = this.authOptions;
@@ -58,9 +67,11 @@ export class JwtAuthGuard extends AuthGuard() {
       throw withRejectionHeaders(context, this.adapterHost, this.toRejection(error));
     } finally {
       pendingValidations.delete(request);
-      delete request.authInfo; // passport puts jsonwebtoken's error here; never let it be serialised
+      request.authInfo = undefined; // passport puts jsonwebtoken's error here; never let it be serialised
     }
-    this.requestContext.setPrincipal(request.user as Principal);
+    const principal = request.user as Principal;
+    this.validated.remember(extracted.token, principal, pending.key!.kid);
+    this.requestContext.setPrincipal(principal);
     return true;
   }
 

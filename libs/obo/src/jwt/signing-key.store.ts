@@ -90,6 +90,12 @@ export class SigningKeyStore {
     return this.current?.metadata;
   }
 
+  /** True when `kid` is in a key set younger than its maximum age (no fetch is made). */
+  hasFreshKey(kid: string): boolean {
+    const set = this.current;
+    return set !== undefined && Date.now() - set.fetchedAt < this.options.jwks.cacheMaxAgeSeconds * 1000 && set.keys.has(kid);
+  }
+
   /**
    * @throws {UnknownSigningKeyError} when no key has this `kid`.
    * @throws {SigningKeysUnavailableError} when no key set could be fetched.

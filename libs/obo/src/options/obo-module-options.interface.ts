@@ -109,6 +109,8 @@ export interface OboModuleOptions {
   realm?: string;
   /** Signing-key cache settings. */
   jwks?: JwksOptions;
+  /** Fully validated tokens remembered (by exact text, until they expire) so a repeated token skips the signature check. 0 turns it off. Default 10000. */
+  validatedTokenCacheMaxEntries?: number;
   /** Client secret of this API, for On-Behalf-Of and app tokens. Give one credential at most. Never logged. */
   clientSecret?: string;
   /** Certificate credential of this API. */

@@ -16,6 +16,7 @@ export interface ResolvedOboOptions extends ResolvedOutboundOptions {
   readonly algorithms: readonly string[];
   readonly maxTokenLength: number;
   readonly maxTokenLifetimeSeconds: number;
+  readonly validatedTokenCacheMaxEntries: number;
   readonly allowedClientApplications?: ReadonlySet<string>;
   readonly scopeClaim: string;
   readonly roleClaim: string;
@@ -128,6 +129,7 @@ export function resolveOboOptions(options: OboModuleOptions): ResolvedOboOptions
     algorithms: resolveAlgorithms(options.algorithms),
     maxTokenLength: wholeNumber('maxTokenLength', options.maxTokenLength, 12_288, 256, 65_536),
     maxTokenLifetimeSeconds: wholeNumber('maxTokenLifetimeSeconds', options.maxTokenLifetimeSeconds, 108_000, 60, 604_800),
+    validatedTokenCacheMaxEntries: wholeNumber('validatedTokenCacheMaxEntries', options.validatedTokenCacheMaxEntries, 10_000, 0, 1_000_000),
     allowedClientApplications:
       options.allowedClientApplications === undefined ? undefined : new Set(nonEmptyStrings('allowedClientApplications', options.allowedClientApplications)),
     scopeClaim: claimName('scopeClaim', options.scopeClaim, 'scp'),

@@ -28,10 +28,7 @@ export class ScopesGuard implements CanActivate {
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const handler = context.getHandler();
-    const controller = context.getClass();
-    if (this.reflector.getAllAndOverride(PublicMetadata, [handler, controller])) return true;
-    const requirement = this.requirementOf(handler) ?? this.requirementOf(controller);
+    const requirement = this.requirementFor(context.getClass(), context.getHandler());
     if (!requirement) return true;
     const user = context.switchToHttp().getRequest<{ user?: unknown }>().user;
     // Without a principal the authentication guard did not run: fail closed.
@@ -40,6 +37,22 @@ export class ScopesGuard implements CanActivate {
     if (granted) return true;
     const accepted = [...requirement.scopes, ...requirement.permissions];
     throw withRejectionHeaders(context, this.adapterHost, insufficientScope(accepted, this.options.realm));
+  }
+
+  // Metadata never changes after startup: read it once per route, not once per request.
+  private readonly routes = new WeakMap<object, WeakMap<object, Requirement | null>>();
+
+  /** The route's requirement; `null` for `@Public()` routes and routes without one. */
+  private requirementFor(controller: object, handler: object): Requirement | null {
+    let byHandler = this.routes.get(controller);
+    if (!byHandler) this.routes.set(controller, (byHandler = new WeakMap()));
+    let requirement = byHandler.get(handler);
+    if (requirement === undefined) {
+      const isPublic = this.reflector.getAllAndOverride(PublicMetadata, [handler as never, controller as never]);
+      requirement = isPublic ? null : (this.requirementOf(handler) ?? this.requirementOf(controller) ?? null);
+      byHandler.set(handler, requirement);
+    }
+    return requirement;
   }
 
   private requirementOf(target: object): Requirement | undefined {

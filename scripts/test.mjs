@@ -1,9 +1,10 @@
 // Runs the whole test suite: creates the local authority's loopback TLS certificate (openssl, at
 // run time, never committed), trusts it through NODE_EXTRA_CA_CERTS, and starts jest in ESM mode.
-import { spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { localAuthorityTrust } from './local-ca.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 
@@ -20,18 +21,9 @@ if (!has('redis-server') || !has('openssl')) {
     process.exit(1);
   }
 }
-const dir = join(root, '.local-authority');
-const cert = join(dir, 'local-authority.crt');
-const key = join(dir, 'local-authority.key');
-mkdirSync(dir, { recursive: true, mode: 0o700 });
-if (!existsSync(cert) || !existsSync(key)) {
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '7', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost', '-keyout', key, '-out', cert], { stdio: 'ignore' });
-}
 const env = {
   ...process.env,
-  LOCAL_AUTHORITY_TLS_DIR: dir,
-  NODE_EXTRA_CA_CERTS: cert,
+  ...localAuthorityTrust(root),
   NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --experimental-vm-modules --no-warnings=ExperimentalWarning`.trim(),
 };
 const jest = join(root, 'node_modules', 'jest', 'bin', 'jest.js');

@@ -2,42 +2,12 @@
 // allow-list and principal identity, plus the route policies of the test API (/either,
 // /admin/*, /open, /context), end to end over real HTTP against the local authority.
 import { randomUUID } from 'node:crypto';
-import type { OboModuleOptions } from 'nestjs-obo';
-import { LocalAuthority, type MintOptions } from 'nestjs-obo/testing';
-import { optionsFor, startApi, type ApiUnderTest } from './support/api-under-test.js';
+import type { MintOptions } from 'nestjs-obo/testing';
+import { harness, type Harness } from './support/api-harness.js';
 import { expectRejection, get, LEAK_PATTERNS } from './support/expect-rejection.js';
-
-/** The Principal's JSON form, as the test routes return it. */
-interface PrincipalJson {
-  objectId: string;
-  tenantId: string;
-  subject: string;
-  clientAppId?: string;
-  scopes: string[];
-  roles: string[];
-  isAppOnly: boolean;
-}
-
-interface Harness {
-  authority: LocalAuthority;
-  api: ApiUnderTest;
-}
+import type { PrincipalJson } from './support/principal-json.js';
 
 type Res = Awaited<ReturnType<typeof get>>;
-
-/** One local authority and one API for the enclosing describe, started in beforeAll and closed in afterAll. */
-function harness(overrides: (authority: LocalAuthority) => Partial<OboModuleOptions> = () => ({})): Harness {
-  const h = {} as Harness;
-  beforeAll(async () => {
-    h.authority = await LocalAuthority.start();
-    h.api = await startApi(optionsFor(h.authority, overrides(h.authority)));
-  });
-  afterAll(async () => {
-    await h.api?.close();
-    await h.authority?.close();
-  });
-  return h;
-}
 
 function ok<T = PrincipalJson>(res: Res): T {
   expect({ status: res.status, body: res.body }).toEqual({ status: 200, body: expect.any(String) });

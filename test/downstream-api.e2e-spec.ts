@@ -10,18 +10,23 @@ const entry = join(root, 'dist/apps/downstream-api/src/main.js');
 const demo = join(root, 'dist/apps/demo/src/main.js');
 if (!existsSync(entry) || !existsSync(demo)) throw new Error('Build first: `npm test` runs `npm run build` before jest.');
 
+/** Starts the built apps/downstream-api as a child process on a free port, configured for `authority`. */
+function spawnDownstreamApi(name: string, authority: LocalAuthority): Promise<RunningApp> {
+  return spawnApp(name, entry, {
+    ...process.env,
+    PORT: '0',
+    AZURE_AD_INSTANCE: authority.instance,
+    AZURE_AD_TENANT_ID: authority.tenantId,
+    AZURE_AD_CLIENT_ID: authority.clientId,
+  }, 30_000);
+}
+
 describe('apps/downstream-api as a real process', () => {
   let authority: LocalAuthority;
   let api: RunningApp;
   beforeAll(async () => {
     authority = await LocalAuthority.start();
-    api = await spawnApp('downstream-api', entry, {
-      ...process.env,
-      PORT: '0',
-      AZURE_AD_INSTANCE: authority.instance,
-      AZURE_AD_TENANT_ID: authority.tenantId,
-      AZURE_AD_CLIENT_ID: authority.clientId,
-    }, 30_000);
+    api = await spawnDownstreamApi('downstream-api', authority);
   });
   afterAll(async () => {
     await api?.stop();
@@ -73,13 +78,7 @@ describe('apps/downstream-api as a real process', () => {
   });
 
   it('shuts down on SIGTERM through Nest shutdown hooks (exits by the re-raised signal, not a crash)', async () => {
-    const extra = await spawnApp('downstream-api-2', entry, {
-      ...process.env,
-      PORT: '0',
-      AZURE_AD_INSTANCE: authority.instance,
-      AZURE_AD_TENANT_ID: authority.tenantId,
-      AZURE_AD_CLIENT_ID: authority.clientId,
-    }, 30_000);
+    const extra = await spawnDownstreamApi('downstream-api-2', authority);
     const exited = new Promise<[number | null, string | null]>((resolve) => extra.child.once('exit', (code, signal) => resolve([code, signal])));
     await extra.stop();
     expect(await exited).toEqual([null, 'SIGTERM']);

@@ -2,12 +2,14 @@
 // downstream API's answers (claims challenges, plain 401s, hostile challenges, 5xx/404, hangs),
 // app tokens (/api/app-profile, getAccessTokenForApp in a user context) and which token goes where.
 import { randomUUID } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Controller, Get } from '@nestjs/common';
 import { DownstreamApi, RequiredScopes, TokenAcquisition } from 'nestjs-obo';
 import { LocalAuthority, servicePrincipalId } from 'nestjs-obo/testing';
+import { expectCleanError } from './support/expect-clean-error.js';
+import { one, send, type Reply } from './support/http-reply.js';
+import { jwtPayload } from './support/jwt-payload.js';
 import { startOboChain, type OboChain } from './support/obo-chain.js';
 import { startStubDownstream, type StubDownstream } from './support/stub-downstream.js';
 
@@ -15,75 +17,17 @@ import { startStubDownstream, type StubDownstream } from './support/stub-downstr
 // Helpers (local to this file)
 // ---------------------------------------------------------------------------------------------
 
-interface Reply {
-  status: number;
-  body: string;
-  /** Lower-case header name -> every value received (repeated headers stay separate). */
-  headers: Map<string, string[]>;
-}
-
-/** GET with node:http so repeated response headers are seen one by one. */
-function send(url: string, token?: string): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { headers: token === undefined ? {} : { authorization: `Bearer ${token}` }, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const headers = new Map<string, string[]>();
-        for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
-          const name = res.rawHeaders[i]!.toLowerCase();
-          headers.set(name, [...(headers.get(name) ?? []), res.rawHeaders[i + 1]!]);
-        }
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers });
-      });
-      res.on('error', reject);
-    });
-    req.setTimeout(30_000, () => req.destroy(new Error('request to the API under test timed out')));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-function one(reply: Reply, name: string): string | undefined {
-  const values = reply.headers.get(name);
-  if (values === undefined) return undefined;
-  expect({ header: name, count: values.length }).toEqual({ header: name, count: 1 });
-  return values[0];
-}
-
-function payloadOf(token: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
-}
-
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
-const CLAIMS_PARAM = /,?\s*claims="[^"]*"/;
 /** Text a downstream API puts in its error bodies and challenges; it must never reach our client. */
 const CANARY = 'DOWNSTREAM-CANARY-7f3a';
 
-/**
- * Every error response: `Cache-Control: no-store`, no cookie, body exactly `{statusCode, code,
- * message}`, nothing from the provider or the downstream API, no token, no secret, no host. The
- * claims challenge's own `claims` value (base64 JSON, "eyJ...") is excluded from the token check.
- */
-function expectCleanError(reply: Reply, status: number, code: string, secret: string): void {
-  expect({ status: reply.status, body: reply.body }).toEqual({ status, body: expect.any(String) });
-  const body = JSON.parse(reply.body) as Record<string, unknown>;
-  expect(Object.keys(body).sort()).toEqual(['code', 'message', 'statusCode']);
-  expect(body).toEqual({ statusCode: status, code, message: expect.any(String) });
-  expect(reply.headers.get('cache-control')).toEqual(['no-store']);
-  expect(reply.headers.has('set-cookie')).toBe(false);
-  const headerText = [...reply.headers.entries()]
-    .map(([name, values]) => `${name}: ${values.map((v) => (name === 'www-authenticate' ? v.replace(CLAIMS_PARAM, '') : v)).join(' | ')}`)
-    .join('\n');
-  const everything = `${reply.body}\n${headerText}`;
-  for (const forbidden of [/AADSTS/i, /trace_id/i, /Trace ID/i, /correlation/i, /eyJ/, /injected/i, new RegExp(CANARY)]) expect(everything).not.toMatch(forbidden);
-  expect(everything).not.toContain(secret);
-  const withoutChallenge = `${reply.body}\n${headerText.replace(/^www-authenticate: .*$/m, '')}`;
-  expect(withoutChallenge).not.toMatch(/127\.0\.0\.1|localhost|login\.microsoftonline/);
+/** expectCleanError that also forbids the downstream API's canary text and injected headers. */
+function expectCleanDownstreamError(reply: Reply, status: number, code: string, secret: string): void {
+  expectCleanError(reply, status, code, secret, [/injected/i, new RegExp(CANARY)]);
 }
 
 function expectDownstreamFailed(reply: Reply, secret: string): void {
-  expectCleanError(reply, 502, 'ERR_OBO_DOWNSTREAM_FAILED', secret);
+  expectCleanDownstreamError(reply, 502, 'ERR_OBO_DOWNSTREAM_FAILED', secret);
   expect(JSON.parse(reply.body)).toEqual({ statusCode: 502, code: 'ERR_OBO_DOWNSTREAM_FAILED', message: 'An upstream service failed.' });
   expect(reply.headers.has('www-authenticate')).toBe(false);
 }
@@ -159,14 +103,14 @@ class CallsController {
   @RequiredScopes('access_as_user')
   async appToken(): Promise<unknown> {
     const token = await this.tokens.getAccessTokenForApp(routes.appScope);
-    return { aud: payloadOf(token).aud };
+    return { aud: jwtPayload(token).aud };
   }
 
   /** The same with `allowInUserContext: true` (and forceRefresh, so the provider is asked). */
   @Get('app-token-allowed')
   @RequiredScopes('access_as_user')
   async appTokenAllowed(): Promise<unknown> {
-    const claims = payloadOf(await this.tokens.getAccessTokenForApp(routes.appScope, { allowInUserContext: true, forceRefresh: true }));
+    const claims = jwtPayload(await this.tokens.getAccessTokenForApp(routes.appScope, { allowInUserContext: true, forceRefresh: true }));
     return { aud: claims.aud, idtyp: claims.idtyp, roles: claims.roles, azp: claims.azp };
   }
 }
@@ -241,7 +185,7 @@ describe('DownstreamApi against scripted downstream APIs (catalogue #82-#84)', (
       expect(stub.tokens).toHaveLength(3);
       expect(stub.tokens[1]).toBe(first);
       expect(stub.tokens[2]).not.toBe(first);
-      expect(payloadOf(stub.tokens[2]!).acrs).toEqual(['c1']);
+      expect(jwtPayload(stub.tokens[2]!).acrs).toEqual(['c1']);
       expect(authority.tokenRequests.onBehalfOf).toBe(2);
       const log = authority.tokenRequestLog;
       expect(log[0]!.claims).toBeUndefined();
@@ -261,7 +205,7 @@ describe('DownstreamApi against scripted downstream APIs (catalogue #82-#84)', (
       authority.injectTokenFault({ kind: 'claims-challenge', claims: providerClaims, suberror: 'basic_action' }, { whenClaimsPresent: true });
       stub.script.push({ status: 401, headers: { 'www-authenticate': challenge } });
       const reply = await send(profile(), chain.userToken());
-      expectCleanError(reply, 401, 'ERR_OBO_CLAIMS_CHALLENGE', secret);
+      expectCleanDownstreamError(reply, 401, 'ERR_OBO_CLAIMS_CHALLENGE', secret);
       const header = one(reply, 'www-authenticate');
       expect(header).toBe(
         `Bearer realm="", authorization_uri="${authority.instance}${authority.tenantId}/oauth2/v2.0/authorize", ` +
@@ -350,7 +294,7 @@ describe('DownstreamApi against scripted downstream APIs (catalogue #82-#84)', (
     it('answers 504 ERR_OBO_DOWNSTREAM_TIMEOUT when the downstream API hangs longer than its timeoutMs (1 s)', async () => {
       stub.script.push({ hang: true });
       const reply = await send(profile(), chain.userToken());
-      expectCleanError(reply, 504, 'ERR_OBO_DOWNSTREAM_TIMEOUT', secret);
+      expectCleanDownstreamError(reply, 504, 'ERR_OBO_DOWNSTREAM_TIMEOUT', secret);
       expect(reply.headers.has('www-authenticate')).toBe(false);
       expect(stub.tokens).toHaveLength(1);
     }, 15_000);
@@ -371,8 +315,8 @@ describe('DownstreamApi against scripted downstream APIs (catalogue #82-#84)', (
       expect(reply.status).toBe(200);
       expect(stub.tokens).toHaveLength(1);
       expect(beta.tokens).toHaveLength(1);
-      const alphaToken = payloadOf(stub.tokens[0]!);
-      const betaToken = payloadOf(beta.tokens[0]!);
+      const alphaToken = jwtPayload(stub.tokens[0]!);
+      const betaToken = jwtPayload(beta.tokens[0]!);
       expect(alphaToken).toMatchObject({ aud: alphaId, azp: chain.originalId, scp: 'Alpha.Read', oid });
       expect(betaToken).toMatchObject({ aud: betaId, azp: chain.originalId, scp: 'Beta.Read', oid });
       expect([...stub.tokens, ...beta.tokens]).not.toContain(incoming);
@@ -387,7 +331,7 @@ describe('DownstreamApi against scripted downstream APIs (catalogue #82-#84)', (
         for (const token of tokens) expect((await send(profile(), token)).status).toBe(200);
       }
       expect(stub.tokens).toHaveLength(9);
-      stub.tokens.forEach((token, i) => expect({ call: i, oid: payloadOf(token).oid }).toEqual({ call: i, oid: users[i % 3] }));
+      stub.tokens.forEach((token, i) => expect({ call: i, oid: jwtPayload(token).oid }).toEqual({ call: i, oid: users[i % 3] }));
       expect(authority.tokenRequests.onBehalfOf).toBe(3);
     });
   });
@@ -435,14 +379,14 @@ describe('App-only downstream calls and getAccessTokenForApp', () => {
 
   it('GET /api/app-profile refuses a user token with 403 insufficient_scope naming Profile.Read.All, with no token request', async () => {
     const reply = await send(`${chain.original.url}/api/app-profile`, chain.userToken());
-    expectCleanError(reply, 403, 'ERR_OBO_INSUFFICIENT_SCOPE', chain.clientSecret);
+    expectCleanDownstreamError(reply, 403, 'ERR_OBO_INSUFFICIENT_SCOPE', chain.clientSecret);
     expect(one(reply, 'www-authenticate')).toMatch(/^Bearer error="insufficient_scope", error_description="[^"]+", scope="Profile\.Read\.All"$/);
     expect(chain.authority.requests.token).toBe(0);
   });
 
   it('refuses getAccessTokenForApp while serving a user (500 ERR_OBO_INTERNAL), with no token request', async () => {
     const reply = await send(`${chain.original.url}/calls/app-token`, chain.userToken());
-    expectCleanError(reply, 500, 'ERR_OBO_INTERNAL', chain.clientSecret);
+    expectCleanDownstreamError(reply, 500, 'ERR_OBO_INTERNAL', chain.clientSecret);
     expect(JSON.parse(reply.body)).toEqual({ statusCode: 500, code: 'ERR_OBO_INTERNAL', message: 'The server could not complete the request.' });
     expect(reply.headers.has('www-authenticate')).toBe(false);
     expect(chain.authority.requests.token).toBe(0);

@@ -1,40 +1,10 @@
 // Catalogue section 4.5 (#49-#56): issuer, audience and tenant checks, end to end over real HTTP
 // against the local authority (real RS256 keys, real discovery and JWKS on 127.0.0.1).
 import { randomUUID } from 'node:crypto';
-import type { OboModuleOptions } from 'nestjs-obo';
-import { LocalAuthority, type MintOptions } from 'nestjs-obo/testing';
-import { optionsFor, startApi, type ApiUnderTest } from './support/api-under-test.js';
+import type { LocalAuthority, MintOptions } from 'nestjs-obo/testing';
+import { harness } from './support/api-harness.js';
 import { expectRejection, get } from './support/expect-rejection.js';
-
-/** The Principal's JSON form, as the test routes return it. */
-interface PrincipalJson {
-  objectId: string;
-  tenantId: string;
-  subject: string;
-  clientAppId?: string;
-  scopes: string[];
-  roles: string[];
-  isAppOnly: boolean;
-}
-
-interface Harness {
-  authority: LocalAuthority;
-  api: ApiUnderTest;
-}
-
-/** One local authority and one API for the enclosing describe, started in beforeAll and closed in afterAll. */
-function harness(overrides: (authority: LocalAuthority) => Partial<OboModuleOptions> = () => ({})): Harness {
-  const h = {} as Harness;
-  beforeAll(async () => {
-    h.authority = await LocalAuthority.start();
-    h.api = await startApi(optionsFor(h.authority, overrides(h.authority)));
-  });
-  afterAll(async () => {
-    await h.api?.close();
-    await h.authority?.close();
-  });
-  return h;
-}
+import type { PrincipalJson } from './support/principal-json.js';
 
 function principalOf(res: { status: number; body: string }): PrincipalJson {
   expect(res.status).toBe(200);
@@ -220,27 +190,18 @@ describe('#54 token version bound to the issuer form', () => {
   });
 });
 
-describe('#54 acceptedTokenVersions ["2.0"]', () => {
-  const h = harness(() => ({ acceptedTokenVersions: ['2.0'] }));
+describe.each<['1.0' | '2.0', '1.0' | '2.0']>([
+  ['2.0', '1.0'],
+  ['1.0', '2.0'],
+])('#54 acceptedTokenVersions ["%s"]', (accepted, other) => {
+  const h = harness(() => ({ acceptedTokenVersions: [accepted] }));
 
-  it('answers 200 for a v2 token', async () => {
-    principalOf(await get(`${h.api.url}/delegated`, h.authority.mintUserToken({ version: '2.0' })));
+  it(`answers 200 for a v${accepted[0]} token`, async () => {
+    principalOf(await get(`${h.api.url}/delegated`, h.authority.mintUserToken({ version: accepted })));
   });
 
-  it('answers 401 invalid_token for a well-formed v1 token', async () => {
-    expectRejection(await get(`${h.api.url}/delegated`, h.authority.mintUserToken({ version: '1.0' })), 'H401');
-  });
-});
-
-describe('#54 acceptedTokenVersions ["1.0"]', () => {
-  const h = harness(() => ({ acceptedTokenVersions: ['1.0'] }));
-
-  it('answers 200 for a v1 token', async () => {
-    principalOf(await get(`${h.api.url}/delegated`, h.authority.mintUserToken({ version: '1.0' })));
-  });
-
-  it('answers 401 invalid_token for a well-formed v2 token', async () => {
-    expectRejection(await get(`${h.api.url}/delegated`, h.authority.mintUserToken({ version: '2.0' })), 'H401');
+  it(`answers 401 invalid_token for a well-formed v${other[0]} token`, async () => {
+    expectRejection(await get(`${h.api.url}/delegated`, h.authority.mintUserToken({ version: other })), 'H401');
   });
 });
 

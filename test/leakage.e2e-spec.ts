@@ -1,26 +1,9 @@
-import { Module, type LoggerService } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import type { AddressInfo } from 'node:net';
-import { OboModule } from 'nestjs-obo';
 import { LocalAuthority } from 'nestjs-obo/testing';
 import { optionsFor } from './support/api-under-test.js';
+import { CapturingLogger } from './support/capturing-logger.js';
 import { expectRejection, get, LEAK_PATTERNS } from './support/expect-rejection.js';
+import { startLoggedApi } from './support/logged-api.js';
 import { rawRequest } from './support/raw-request.js';
-import { ClassScopedController, TestApiController } from './support/test-api.controller.js';
-
-/** Records every log line of every level, as the most verbose production logger would. */
-class CapturingLogger implements LoggerService {
-  readonly lines: string[] = [];
-  private record(level: string, message: unknown, ...rest: unknown[]): void {
-    this.lines.push(`${level} ${[message, ...rest].map((m) => (m instanceof Error ? `${m.name} ${m.message} ${m.stack}` : String(m))).join(' ')}`);
-  }
-  log(m: unknown, ...r: unknown[]) { this.record('log', m, ...r); }
-  error(m: unknown, ...r: unknown[]) { this.record('error', m, ...r); }
-  warn(m: unknown, ...r: unknown[]) { this.record('warn', m, ...r); }
-  debug(m: unknown, ...r: unknown[]) { this.record('debug', m, ...r); }
-  verbose(m: unknown, ...r: unknown[]) { this.record('verbose', m, ...r); }
-  fatal(m: unknown, ...r: unknown[]) { this.record('fatal', m, ...r); }
-}
 
 describe('leakage and error hygiene (#95-#99)', () => {
   let authority: LocalAuthority;
@@ -31,12 +14,7 @@ describe('leakage and error hygiene (#95-#99)', () => {
 
   beforeAll(async () => {
     authority = await LocalAuthority.start();
-    @Module({ imports: [OboModule.forRoot(optionsFor(authority))], controllers: [TestApiController, ClassScopedController] })
-    class AppModule {}
-    const app = await NestFactory.create(AppModule, { logger });
-    await app.listen(0, '127.0.0.1');
-    url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
-    close = () => app.close();
+    ({ url, close } = await startLoggedApi(optionsFor(authority), logger));
   });
   afterAll(async () => {
     await close();

@@ -3,86 +3,27 @@
 // #81 (RFC 8693 token exchange) is not a feature of the library: only the local authority speaks it.
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { randomUUID } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Controller, Get, type LoggerService } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
 import { DownstreamApi, RequiredAppPermissions, RequiredScopes, TokenAcquisition } from 'nestjs-obo';
 import { certificateFromEnvironment, LocalAuthority, type TokenFault } from 'nestjs-obo/testing';
 import { MsalTokenExchanger } from '../libs/obo/src/token-acquisition/msal-token-exchanger.js';
 import { CONFIDENTIAL_CLIENT, type ConfidentialClient } from '../libs/obo/src/token-acquisition/confidential-client.provider.js';
-import { startOboChain, type OboChain } from './support/obo-chain.js';
+import { CapturingLogger } from './support/capturing-logger.js';
+import { sleep, sleepUntilMillisecond } from './support/clock.js';
+import { expectCleanError, type ErrorBody } from './support/expect-clean-error.js';
+import { one, send, type Reply } from './support/http-reply.js';
+import { jwtPayload } from './support/jwt-payload.js';
+import { startOboChain, type OboChain, type OboChainOptions } from './support/obo-chain.js';
 import { startStubDownstream, type StubDownstream } from './support/stub-downstream.js';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers (local to this file)
 // ---------------------------------------------------------------------------------------------
 
-interface Reply {
-  status: number;
-  body: string;
-  /** Lower-case header name -> every value received, in order (repeated headers stay separate). */
-  headers: Map<string, string[]>;
-}
-
-/** GET with node:http so repeated response headers are seen one by one. */
-function send(url: string, token?: string): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { headers: token === undefined ? {} : { authorization: `Bearer ${token}` }, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const headers = new Map<string, string[]>();
-        for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
-          const name = res.rawHeaders[i]!.toLowerCase();
-          headers.set(name, [...(headers.get(name) ?? []), res.rawHeaders[i + 1]!]);
-        }
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers });
-      });
-      res.on('error', reject);
-    });
-    req.setTimeout(30_000, () => req.destroy(new Error('request to the API under test timed out')));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-function one(reply: Reply, name: string): string | undefined {
-  const values = reply.headers.get(name);
-  if (values === undefined) return undefined;
-  expect({ header: name, count: values.length }).toEqual({ header: name, count: 1 });
-  return values[0];
-}
-
-function decodePayload(token: string): Record<string, unknown> {
-  const part = token.split('.')[1] ?? '';
-  return JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
-}
-
-const CLAIMS_PARAM = /,?\s*claims="[^"]*"/;
-
-/**
- * Every outbound error response: `Cache-Control: no-store`, no cookie, body exactly
- * `{statusCode, code, message}`, and nothing from the provider, no token, no secret, no host.
- * The claims challenge's `claims` value is base64 of JSON (so starts with "eyJ"): it is removed
- * before the token check and verified separately by the caller.
- */
-function expectCleanError(reply: Reply, status: number, code: string, secret: string): { statusCode: number; code: string; message: string } {
-  expect({ status: reply.status, body: reply.body }).toEqual({ status, body: expect.any(String) });
-  const body = JSON.parse(reply.body) as { statusCode: number; code: string; message: string };
-  expect(Object.keys(body).sort()).toEqual(['code', 'message', 'statusCode']);
-  expect(body).toEqual({ statusCode: status, code, message: expect.any(String) });
-  expect(reply.headers.get('cache-control')).toEqual(['no-store']);
-  expect(reply.headers.has('set-cookie')).toBe(false);
-  const headerText = [...reply.headers.entries()]
-    .map(([name, values]) => `${name}: ${values.map((v) => (name === 'www-authenticate' ? v.replace(CLAIMS_PARAM, '') : v)).join(' | ')}`)
-    .join('\n');
-  const everything = `${reply.body}\n${headerText}`;
-  for (const forbidden of [/AADSTS/i, /trace_id/i, /Trace ID/i, /correlation/i, /eyJ/, /error_codes/i, /suberror/i]) expect(everything).not.toMatch(forbidden);
-  expect(everything).not.toContain(secret);
-  // Host names may appear only in the claims challenge's authorization_uri (checked exactly by its tests).
-  const withoutChallenge = `${reply.body}\n${headerText.replace(/^www-authenticate: .*$/m, '')}`;
-  expect(withoutChallenge).not.toMatch(/127\.0\.0\.1|localhost|login\.microsoftonline/);
-  return body;
+/** expectCleanError that also forbids the provider's error_codes and suberror fields. */
+function expectCleanProviderError(reply: Reply, status: number, code: string, secret: string): ErrorBody {
+  return expectCleanError(reply, status, code, secret, [/error_codes/i, /suberror/i]);
 }
 
 /** msal's own cache must be empty after every call (our TokenCache is the only cache). */
@@ -91,8 +32,6 @@ function expectMsalCacheEmpty(chain: OboChain): void {
   const cache = JSON.parse(client.application.getTokenCache().serialize()) as Record<string, Record<string, unknown>>;
   for (const section of ['AccessToken', 'RefreshToken', 'IdToken', 'Account']) expect({ section, entries: Object.keys(cache[section] ?? {}) }).toEqual({ section, entries: [] });
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Scopes the probe controller asks for; set by each describe once its chain has started. */
 const probe = { readScope: '', writeScope: '' };
@@ -129,34 +68,29 @@ class ProbeController {
   }
 }
 
-/** Captures Nest log lines (the Original API's logger is replaced with it). */
-class CaptureLogger implements LoggerService {
-  readonly lines: { level: string; text: string }[] = [];
-  private add(level: string, message: unknown, rest: unknown[]): void {
-    this.lines.push({ level, text: [message, ...rest].map((m) => (typeof m === 'string' ? m : JSON.stringify(m))).join(' ') });
-  }
-  log(message: unknown, ...rest: unknown[]): void {
-    this.add('log', message, rest);
-  }
-  error(message: unknown, ...rest: unknown[]): void {
-    this.add('error', message, rest);
-  }
-  warn(message: unknown, ...rest: unknown[]): void {
-    this.add('warn', message, rest);
-  }
-  debug(message: unknown, ...rest: unknown[]): void {
-    this.add('debug', message, rest);
-  }
-  verbose(message: unknown, ...rest: unknown[]): void {
-    this.add('verbose', message, rest);
-  }
-}
-
-async function startChain(options: Parameters<typeof startOboChain>[0] = {}): Promise<OboChain> {
+async function startChain(options: OboChainOptions = {}): Promise<OboChain> {
   const chain = await startOboChain({ controllers: [ProbeController], ...options });
   probe.readScope = chain.downstreamScope;
   probe.writeScope = `api://${chain.downstreamId}/Downstream.Write`;
   return chain;
+}
+
+/** Starts a chain for the enclosing describe (beforeAll, 30 s allowed), hands it to `use`, and closes it in afterAll. */
+function chainForDescribe(use: (chain: OboChain) => void, options: OboChainOptions = {}): void {
+  let chain: OboChain | undefined;
+  beforeAll(async () => {
+    chain = await startChain(options);
+    use(chain);
+  }, 30_000);
+  afterAll(async () => {
+    await chain?.close();
+  });
+}
+
+/** Clears the authority's injected faults and its request counters. */
+function resetAuthority(chain: OboChain): void {
+  chain.authority.clearTokenFaults();
+  chain.authority.resetCounters();
 }
 
 function providerCalls(chain: OboChain): number {
@@ -175,26 +109,21 @@ const profile = (chain: OboChain) => `${chain.original.url}/api/profile`;
 
 describe('OBO against the identity provider (catalogue 4.7)', () => {
   let chain: OboChain;
-  let capture: CaptureLogger;
-  beforeAll(async () => {
-    chain = await startChain();
-    capture = new CaptureLogger();
+  const capture = new CapturingLogger();
+  chainForDescribe((started) => {
+    chain = started;
     chain.original.app.useLogger(capture);
-  }, 30_000);
-  afterAll(async () => {
-    await chain?.close();
   });
   beforeEach(() => {
-    chain.authority.clearTokenFaults();
-    chain.authority.resetCounters();
-    capture.lines.length = 0;
+    resetAuthority(chain);
+    capture.clear();
   });
 
   describe('#70 app-only callers never reach the token endpoint', () => {
     it('answers 403 insufficient_scope naming access_as_user when an app token calls /api/profile, with zero token requests', async () => {
       const before = providerCalls(chain);
       const reply = await send(profile(chain), appToken(chain));
-      const body = expectCleanError(reply, 403, 'ERR_OBO_INSUFFICIENT_SCOPE', chain.clientSecret);
+      const body = expectCleanProviderError(reply, 403, 'ERR_OBO_INSUFFICIENT_SCOPE', chain.clientSecret);
       expect(body.code).toBe('ERR_OBO_INSUFFICIENT_SCOPE');
       expect(one(reply, 'www-authenticate')).toMatch(/^Bearer error="insufficient_scope", error_description="[^"]+", scope="access_as_user"$/);
       expect(chain.authority.requests.token).toBe(0);
@@ -208,7 +137,7 @@ describe('OBO against the identity provider (catalogue 4.7)', () => {
     ])('answers 403 ERR_OBO_APP_ONLY_CALLER without a scope parameter when an app caller reaches %s, with zero token requests', async (_via, path) => {
       const before = providerCalls(chain);
       const reply = await send(`${chain.original.url}${path}`, appToken(chain));
-      expectCleanError(reply, 403, 'ERR_OBO_APP_ONLY_CALLER', chain.clientSecret);
+      expectCleanProviderError(reply, 403, 'ERR_OBO_APP_ONLY_CALLER', chain.clientSecret);
       expect(one(reply, 'www-authenticate')).toMatch(/^Bearer error="insufficient_scope", error_description="[^"]+"$/);
       expect(chain.authority.requests.token).toBe(0);
       expect(providerCalls(chain) - before).toBe(0);
@@ -280,7 +209,7 @@ describe('OBO against the identity provider (catalogue 4.7)', () => {
       chain.authority.injectTokenFault(fault, { grant: 'on_behalf_of' });
       const before = providerCalls(chain);
       const reply = await send(profile(chain), chain.userToken());
-      expectCleanError(reply, 401, 'ERR_OBO_CLAIMS_CHALLENGE', chain.clientSecret);
+      expectCleanProviderError(reply, 401, 'ERR_OBO_CLAIMS_CHALLENGE', chain.clientSecret);
       const claims = (fault as { claims: string }).claims;
       const b64 = Buffer.from(claims, 'utf8').toString('base64');
       const challenge = one(reply, 'www-authenticate');
@@ -309,7 +238,7 @@ describe('OBO against the identity provider (catalogue 4.7)', () => {
     ])('#73 %s: 401 invalid_token (H401), one provider request', async (_name, fault) => {
       chain.authority.injectTokenFault(fault, { grant: 'on_behalf_of' });
       const reply = await send(profile(chain), chain.userToken());
-      expectCleanError(reply, 401, 'ERR_OBO_TOKEN_INVALID', chain.clientSecret);
+      expectCleanProviderError(reply, 401, 'ERR_OBO_TOKEN_INVALID', chain.clientSecret);
       expect(one(reply, 'www-authenticate')).toBe('Bearer error="invalid_token", error_description="The access token is invalid."');
       expect(chain.authority.tokenRequests.onBehalfOf).toBe(1);
     });
@@ -323,7 +252,7 @@ describe('OBO against the identity provider (catalogue 4.7)', () => {
     ])('%s: 403 ERR_OBO_CONSENT_REQUIRED with insufficient_scope naming the downstream scope, one provider request', async (_name, fault) => {
       chain.authority.injectTokenFault(fault, { grant: 'on_behalf_of' });
       const reply = await send(profile(chain), chain.userToken());
-      expectCleanError(reply, 403, 'ERR_OBO_CONSENT_REQUIRED', chain.clientSecret);
+      expectCleanProviderError(reply, 403, 'ERR_OBO_CONSENT_REQUIRED', chain.clientSecret);
       expect(one(reply, 'www-authenticate')).toBe(
         `Bearer error="insufficient_scope", error_description="Consent is required for the downstream API.", scope="${chain.downstreamScope}"`,
       );
@@ -336,7 +265,7 @@ describe('OBO against the identity provider (catalogue 4.7)', () => {
       chain.authority.injectTokenFault({ kind: 'invalid-grant', code }, { grant: 'on_behalf_of' });
       const before = providerCalls(chain);
       const reply = await send(profile(chain), chain.userToken());
-      expectCleanError(reply, 401, 'ERR_OBO_TOKEN_INVALID', chain.clientSecret);
+      expectCleanProviderError(reply, 401, 'ERR_OBO_TOKEN_INVALID', chain.clientSecret);
       expect(one(reply, 'www-authenticate')).toBe('Bearer error="invalid_token", error_description="The access token is invalid."');
       expect(chain.authority.tokenRequests.onBehalfOf).toBe(1);
       expect(providerCalls(chain) - before).toBe(1);
@@ -351,7 +280,7 @@ describe('OBO against the identity provider (catalogue 4.7)', () => {
       chain.authority.injectTokenFault({ kind: 'delay', ms: 2_500 }, { grant: 'on_behalf_of', times: 1 });
       const before = providerCalls(chain);
       const reply = await send(profile(chain), incoming);
-      expectCleanError(reply, 401, 'ERR_OBO_TOKEN_INVALID', chain.clientSecret);
+      expectCleanProviderError(reply, 401, 'ERR_OBO_TOKEN_INVALID', chain.clientSecret);
       expect(one(reply, 'www-authenticate')).toBe('Bearer error="invalid_token", error_description="The access token is invalid."');
       expect(chain.authority.tokenRequests.onBehalfOf).toBe(1);
       expect(providerCalls(chain) - before).toBe(1);
@@ -366,14 +295,14 @@ describe('OBO against the identity provider (catalogue 4.7)', () => {
     ])('%s: 500 with the generic ERR_OBO_INTERNAL body, no challenge, one error log line naming ERR_OBO_CLIENT_CREDENTIALS_INVALID', async (_name, fault) => {
       chain.authority.injectTokenFault(fault, { grant: 'on_behalf_of' });
       const reply = await send(profile(chain), chain.userToken());
-      expectCleanError(reply, 500, 'ERR_OBO_INTERNAL', chain.clientSecret);
+      expectCleanProviderError(reply, 500, 'ERR_OBO_INTERNAL', chain.clientSecret);
       expect(JSON.parse(reply.body)).toEqual({ statusCode: 500, code: 'ERR_OBO_INTERNAL', message: 'The server could not complete the request.' });
       expect(reply.headers.has('www-authenticate')).toBe(false);
       expect(chain.authority.tokenRequests.onBehalfOf).toBe(1);
       // Exactly one error-level line names the cause (lower levels may trace it too).
-      const errors = capture.lines.filter((l) => l.level === 'error' && l.text.includes('ERR_OBO_CLIENT_CREDENTIALS_INVALID'));
+      const errors = capture.entries.filter((l) => l.level === 'error' && l.text.includes('ERR_OBO_CLIENT_CREDENTIALS_INVALID'));
       expect(errors).toHaveLength(1);
-      for (const line of capture.lines) {
+      for (const line of capture.entries) {
         expect(line.text).not.toContain(chain.clientSecret);
         expect(line.text).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}/);
       }
@@ -401,14 +330,14 @@ describe('#71 the bearer token the downstream API receives (recorded by a stub d
     expect(stub.tokens).toHaveLength(1);
     const received = stub.tokens[0]!;
     expect(received).not.toBe(incoming);
-    expect(decodePayload(received)).toMatchObject({
+    expect(jwtPayload(received)).toMatchObject({
       aud: chain.downstreamId,
       azp: chain.originalId,
       oid,
       tid: chain.authority.tenantId,
       scp: 'Downstream.Read',
     });
-    expect(decodePayload(incoming).aud).toBe(chain.originalId);
+    expect(jwtPayload(incoming).aud).toBe(chain.originalId);
     expect(chain.authority.tokenRequests.onBehalfOf).toBe(1);
   });
 });
@@ -419,17 +348,12 @@ describe('#71 the bearer token the downstream API receives (recorded by a stub d
 
 describe('#77 a 429 whose Retry-After exceeds the deadline (30 s, default 10 s deadline)', () => {
   let chain: OboChain;
-  beforeAll(async () => {
-    chain = await startChain();
-  }, 30_000);
-  afterAll(async () => {
-    await chain?.close();
-  });
+  chainForDescribe((started) => (chain = started));
 
   it('answers 503 ERR_OBO_PROVIDER_UNAVAILABLE at once with Retry-After >= 30 after one provider request', async () => {
     chain.authority.injectTokenFault({ kind: 'status', status: 429, retryAfter: 30 }, { times: 1 });
     const reply = await send(profile(chain), chain.userToken());
-    expectCleanError(reply, 503, 'ERR_OBO_PROVIDER_UNAVAILABLE', chain.clientSecret);
+    expectCleanProviderError(reply, 503, 'ERR_OBO_PROVIDER_UNAVAILABLE', chain.clientSecret);
     expect(Number(one(reply, 'retry-after'))).toBeGreaterThanOrEqual(30);
     expect(reply.headers.has('www-authenticate')).toBe(false);
     expect(chain.authority.tokenRequests.onBehalfOf).toBe(1);
@@ -444,7 +368,7 @@ describe('#77 a 429 whose Retry-After exceeds the deadline (30 s, default 10 s d
       await send(`${chain.original.url}/api/app-profile`, appToken(chain)),
     ];
     for (const reply of replies) {
-      expectCleanError(reply, 503, 'ERR_OBO_PROVIDER_UNAVAILABLE', chain.clientSecret);
+      expectCleanProviderError(reply, 503, 'ERR_OBO_PROVIDER_UNAVAILABLE', chain.clientSecret);
       const retryAfter = Number(one(reply, 'retry-after'));
       expect(retryAfter).toBeGreaterThanOrEqual(1);
       expect(retryAfter).toBeLessThanOrEqual(30);
@@ -456,17 +380,12 @@ describe('#77 a 429 whose Retry-After exceeds the deadline (30 s, default 10 s d
 
 describe('#77 a 429 whose Retry-After is an HTTP date 30 s ahead', () => {
   let chain: OboChain;
-  beforeAll(async () => {
-    chain = await startChain();
-  }, 30_000);
-  afterAll(async () => {
-    await chain?.close();
-  });
+  chainForDescribe((started) => (chain = started));
 
   it('answers 503 with Retry-After of about 30 seconds after one provider request', async () => {
     chain.authority.injectTokenFault({ kind: 'status', status: 429, retryAfter: new Date(Date.now() + 31_000).toUTCString() }, { times: 1 });
     const reply = await send(profile(chain), chain.userToken());
-    expectCleanError(reply, 503, 'ERR_OBO_PROVIDER_UNAVAILABLE', chain.clientSecret);
+    expectCleanProviderError(reply, 503, 'ERR_OBO_PROVIDER_UNAVAILABLE', chain.clientSecret);
     expect(Number(one(reply, 'retry-after'))).toBeGreaterThanOrEqual(29);
     expect(chain.authority.tokenRequests.onBehalfOf).toBe(1);
   });
@@ -474,22 +393,17 @@ describe('#77 a 429 whose Retry-After is an HTTP date 30 s ahead', () => {
 
 describe('#77 a 429 whose Retry-After (2 s) exceeds a 1.5 s deadline, then passes', () => {
   let chain: OboChain;
-  beforeAll(async () => {
-    chain = await startChain({ original: { tokenAcquisition: { timeoutMs: 1_500 } } });
-  }, 30_000);
-  afterAll(async () => {
-    await chain?.close();
-  });
+  chainForDescribe((started) => (chain = started), { original: { tokenAcquisition: { timeoutMs: 1_500 } } });
 
   it('answers 503 with Retry-After >= 2, refuses other calls without provider requests, and calls the provider again once Retry-After passed', async () => {
     chain.authority.injectTokenFault({ kind: 'status', status: 429, retryAfter: 2 }, { times: 1 });
     const first = await send(profile(chain), chain.userToken());
-    expectCleanError(first, 503, 'ERR_OBO_PROVIDER_UNAVAILABLE', chain.clientSecret);
+    expectCleanProviderError(first, 503, 'ERR_OBO_PROVIDER_UNAVAILABLE', chain.clientSecret);
     expect(Number(one(first, 'retry-after'))).toBeGreaterThanOrEqual(2);
     expect(chain.authority.tokenRequests.onBehalfOf).toBe(1);
 
     const gated = await send(profile(chain), chain.userToken());
-    expectCleanError(gated, 503, 'ERR_OBO_PROVIDER_UNAVAILABLE', chain.clientSecret);
+    expectCleanProviderError(gated, 503, 'ERR_OBO_PROVIDER_UNAVAILABLE', chain.clientSecret);
     expect(chain.authority.tokenRequests.onBehalfOf).toBe(1);
 
     await sleep(2_300);
@@ -501,16 +415,8 @@ describe('#77 a 429 whose Retry-After (2 s) exceeds a 1.5 s deadline, then passe
 
 describe('#77 a 429 whose Retry-After (1 s) fits the deadline', () => {
   let chain: OboChain;
-  beforeAll(async () => {
-    chain = await startChain();
-  }, 30_000);
-  afterAll(async () => {
-    await chain?.close();
-  });
-  beforeEach(() => {
-    chain.authority.clearTokenFaults();
-    chain.authority.resetCounters();
-  });
+  chainForDescribe((started) => (chain = started));
+  beforeEach(() => resetAuthority(chain));
 
   it('waits Retry-After, retries once and answers 200 (two provider requests)', async () => {
     chain.authority.injectTokenFault({ kind: 'status', status: 429, retryAfter: 1 }, { times: 1 });
@@ -523,7 +429,7 @@ describe('#77 a 429 whose Retry-After (1 s) fits the deadline', () => {
     await sleep(1_100); // let the previous test's Retry-After window pass
     chain.authority.injectTokenFault({ kind: 'status', status: 429, retryAfter: 1 });
     const reply = await send(profile(chain), chain.userToken());
-    expectCleanError(reply, 503, 'ERR_OBO_PROVIDER_UNAVAILABLE', chain.clientSecret);
+    expectCleanProviderError(reply, 503, 'ERR_OBO_PROVIDER_UNAVAILABLE', chain.clientSecret);
     expect(Number(one(reply, 'retry-after'))).toBeGreaterThanOrEqual(1);
     expect(chain.authority.tokenRequests.onBehalfOf).toBe(2);
   }, 20_000);
@@ -535,22 +441,14 @@ describe('#77 a 429 whose Retry-After (1 s) fits the deadline', () => {
 
 describe('#78 #79 #80 provider outages and unusable answers', () => {
   let chain: OboChain;
-  beforeAll(async () => {
-    chain = await startChain({ original: { tokenAcquisition: { timeoutMs: 1_500 } } });
-  }, 30_000);
-  afterAll(async () => {
-    await chain?.close();
-  });
-  beforeEach(() => {
-    chain.authority.clearTokenFaults();
-    chain.authority.resetCounters();
-  });
+  chainForDescribe((started) => (chain = started), { original: { tokenAcquisition: { timeoutMs: 1_500 } } });
+  beforeEach(() => resetAuthority(chain));
 
   it.each([500, 502, 503, 504])('#78 provider %i on every attempt: 503 ERR_OBO_PROVIDER_UNAVAILABLE with Retry-After 5 after exactly one retry', async (status) => {
     chain.authority.injectTokenFault({ kind: 'status', status });
     const before = providerCalls(chain);
     const reply = await send(profile(chain), chain.userToken());
-    expectCleanError(reply, 503, 'ERR_OBO_PROVIDER_UNAVAILABLE', chain.clientSecret);
+    expectCleanProviderError(reply, 503, 'ERR_OBO_PROVIDER_UNAVAILABLE', chain.clientSecret);
     expect(one(reply, 'retry-after')).toBe('5');
     expect(reply.headers.has('www-authenticate')).toBe(false);
     expect(chain.authority.tokenRequests.onBehalfOf).toBe(2);
@@ -560,7 +458,7 @@ describe('#78 #79 #80 provider outages and unusable answers', () => {
   it('#78 provider 503 with Retry-After 7: 503 carrying Retry-After >= 7 after exactly one retry', async () => {
     chain.authority.injectTokenFault({ kind: 'status', status: 503, retryAfter: 7 });
     const reply = await send(profile(chain), chain.userToken());
-    expectCleanError(reply, 503, 'ERR_OBO_PROVIDER_UNAVAILABLE', chain.clientSecret);
+    expectCleanProviderError(reply, 503, 'ERR_OBO_PROVIDER_UNAVAILABLE', chain.clientSecret);
     expect(Number(one(reply, 'retry-after'))).toBeGreaterThanOrEqual(7);
     expect(chain.authority.tokenRequests.onBehalfOf).toBe(2);
   });
@@ -576,7 +474,7 @@ describe('#78 #79 #80 provider outages and unusable answers', () => {
     chain.authority.injectTokenFault({ kind: 'hang' });
     const before = providerCalls(chain);
     const reply = await send(profile(chain), chain.userToken());
-    expectCleanError(reply, 504, 'ERR_OBO_PROVIDER_TIMEOUT', chain.clientSecret);
+    expectCleanProviderError(reply, 504, 'ERR_OBO_PROVIDER_TIMEOUT', chain.clientSecret);
     expect(Number(one(reply, 'retry-after'))).toBeGreaterThanOrEqual(1);
     expect(reply.headers.has('www-authenticate')).toBe(false);
     expect(chain.authority.tokenRequests.onBehalfOf).toBe(1);
@@ -586,7 +484,7 @@ describe('#78 #79 #80 provider outages and unusable answers', () => {
   it('#79 provider answers only after the deadline (5 s delay, 1.5 s deadline): 504 ERR_OBO_PROVIDER_TIMEOUT, one provider request', async () => {
     chain.authority.injectTokenFault({ kind: 'delay', ms: 5_000 });
     const reply = await send(profile(chain), chain.userToken());
-    expectCleanError(reply, 504, 'ERR_OBO_PROVIDER_TIMEOUT', chain.clientSecret);
+    expectCleanProviderError(reply, 504, 'ERR_OBO_PROVIDER_TIMEOUT', chain.clientSecret);
     expect(Number(one(reply, 'retry-after'))).toBeGreaterThanOrEqual(1);
     expect(chain.authority.tokenRequests.onBehalfOf).toBe(1);
   }, 20_000);
@@ -614,7 +512,7 @@ describe('#78 #79 #80 provider outages and unusable answers', () => {
     const incoming = chain.userToken();
     const before = providerCalls(chain);
     const reply = await send(profile(chain), incoming);
-    expectCleanError(reply, 502, 'ERR_OBO_PROVIDER_BAD_RESPONSE', chain.clientSecret);
+    expectCleanProviderError(reply, 502, 'ERR_OBO_PROVIDER_BAD_RESPONSE', chain.clientSecret);
     expect(reply.headers.has('www-authenticate')).toBe(false);
     expect(chain.authority.tokenRequests.onBehalfOf).toBe(1);
     expect(providerCalls(chain) - before).toBe(1);
@@ -634,9 +532,9 @@ describe('#78 #79 #80 provider outages and unusable answers', () => {
   ])('#80 provider 200 with %s, requested in the second half of a second: still 502 ERR_OBO_PROVIDER_BAD_RESPONSE, one provider request', async (_name, fault) => {
     chain.authority.injectTokenFault(fault, { grant: 'on_behalf_of', times: 1 });
     const incoming = chain.userToken();
-    await sleep((1_600 - (Date.now() % 1_000)) % 1_000);
+    await sleepUntilMillisecond(600);
     const reply = await send(profile(chain), incoming);
-    expectCleanError(reply, 502, 'ERR_OBO_PROVIDER_BAD_RESPONSE', chain.clientSecret);
+    expectCleanProviderError(reply, 502, 'ERR_OBO_PROVIDER_BAD_RESPONSE', chain.clientSecret);
     expect(chain.authority.tokenRequests.onBehalfOf).toBe(1);
   });
 });
@@ -658,7 +556,7 @@ describe('#78 the token endpoint refuses connections', () => {
   it('answers 503 ERR_OBO_PROVIDER_UNAVAILABLE with Retry-After 5 after exactly one retry', async () => {
     const before = providerCalls(chain);
     const reply = await send(profile(chain), chain.userToken());
-    expectCleanError(reply, 503, 'ERR_OBO_PROVIDER_UNAVAILABLE', chain.clientSecret);
+    expectCleanProviderError(reply, 503, 'ERR_OBO_PROVIDER_UNAVAILABLE', chain.clientSecret);
     expect(one(reply, 'retry-after')).toBe('5');
     expect(providerCalls(chain) - before).toBe(2);
   }, 20_000);
@@ -746,7 +644,7 @@ describe('#79 the provider sends headers and then drips the body', () => {
     const incoming = chain.userToken({ claims: { iss: `${front.instance}${tenantId}/v2.0` } });
     const before = providerCalls(chain);
     const reply = await send(profile(chain), incoming);
-    expectCleanError(reply, 504, 'ERR_OBO_PROVIDER_TIMEOUT', chain.clientSecret);
+    expectCleanProviderError(reply, 504, 'ERR_OBO_PROVIDER_TIMEOUT', chain.clientSecret);
     expect(Number(one(reply, 'retry-after'))).toBeGreaterThanOrEqual(1);
     expect(front.tokenRequests).toBe(1);
     expect(providerCalls(chain) - before).toBe(1);

@@ -1,12 +1,13 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Controller, Get, Module, type INestApplication, type LoggerService } from '@nestjs/common';
+import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { OboModule, RequiredAppPermissions, TokenAcquisition, type OboModuleOptions } from 'nestjs-obo';
 import { LocalAuthority, signCompact, type TokenFault } from 'nestjs-obo/testing';
 import { ProfileController } from '../apps/original-api/src/profile.controller.js';
 import { CONFIDENTIAL_CLIENT, type ConfidentialClient } from '../libs/obo/src/token-acquisition/confidential-client.provider.js';
+import { CapturingLogger } from './support/capturing-logger.js';
+import { sleepUntilMillisecond } from './support/clock.js';
 import { rawRequest, type RawResponse } from './support/raw-request.js';
 import { startStubDownstream, type StubDownstream } from './support/stub-downstream.js';
 
@@ -14,20 +15,6 @@ import { startStubDownstream, type StubDownstream } from './support/stub-downstr
 // against the local authority and a scripted downstream, with every log line of every level captured.
 // Then: no log line holds a token, the secret, a client assertion or a refresh token, and no error
 // response carries provider text, ids, host names or stack frames.
-
-/** Records every log line of every level, as the most verbose production logger would. */
-class CapturingLogger implements LoggerService {
-  readonly lines: string[] = [];
-  private record(level: string, message: unknown, ...rest: unknown[]): void {
-    this.lines.push(`${level} ${[message, ...rest].map((m) => (m instanceof Error ? `${m.name} ${m.message} ${m.stack}` : typeof m === 'string' ? m : JSON.stringify(m))).join(' ')}`);
-  }
-  log(m: unknown, ...r: unknown[]) { this.record('log', m, ...r); }
-  error(m: unknown, ...r: unknown[]) { this.record('error', m, ...r); }
-  warn(m: unknown, ...r: unknown[]) { this.record('warn', m, ...r); }
-  debug(m: unknown, ...r: unknown[]) { this.record('debug', m, ...r); }
-  verbose(m: unknown, ...r: unknown[]) { this.record('verbose', m, ...r); }
-  fatal(m: unknown, ...r: unknown[]) { this.record('fatal', m, ...r); }
-}
 
 /** One token-endpoint exchange as it went over the wire (observed, passed through unchanged). */
 interface ProviderExchange {
@@ -305,7 +292,7 @@ describe('outbound leakage and error hygiene (#95-#99, On-Behalf-Of path)', () =
     const downstreamCalls = stub.tokens.length;
     // msal computes expiry from its request time rounded to the nearest second; starting in the second
     // half of a wall-clock second makes that rounding go up, the case where a zero lifetime looks positive.
-    await sleep((1600 - (Date.now() % 1000)) % 1000);
+    await sleepUntilMillisecond(600);
     expectOboError('bad provider response', await call(u.token), 502, 'ERR_OBO_PROVIDER_BAD_RESPONSE', null);
     expect(stub.tokens.length).toBe(downstreamCalls);
     expect(requestsOf(u.oid)).toBe(1);

@@ -4,9 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { Module, type LoggerService } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { OboModule, type JwksOptions, type OboModuleOptions } from 'nestjs-obo';
+import type { JwksOptions } from 'nestjs-obo';
 import {
   certificateFromEnvironment,
   ensureDevCertificate,
@@ -15,52 +13,15 @@ import {
   type AuthorityKey,
   type EndpointFault,
 } from 'nestjs-obo/testing';
+import { harness } from './support/api-harness.js';
 import { optionsFor, startApi, type ApiUnderTest } from './support/api-under-test.js';
+import { CapturingLogger } from './support/capturing-logger.js';
+import { sleep, sleepUntil } from './support/clock.js';
 import { expectRejection, get } from './support/expect-rejection.js';
-import { ClassScopedController, TestApiController } from './support/test-api.controller.js';
+import { startLoggedApi } from './support/logged-api.js';
+import { pool } from './support/pool.js';
 
 type Response = Awaited<ReturnType<typeof get>>;
-
-interface Harness {
-  authority: LocalAuthority;
-  api: ApiUnderTest;
-}
-
-/** One local authority and one API for the enclosing describe, started in beforeAll and closed in afterAll. */
-function harness(overrides: Partial<OboModuleOptions> = {}, prepare: (authority: LocalAuthority) => Promise<void> = async () => undefined): Harness {
-  const h = {} as Harness;
-  beforeAll(async () => {
-    h.authority = await LocalAuthority.start();
-    await prepare(h.authority);
-    h.api = await startApi(optionsFor(h.authority, overrides));
-  });
-  afterAll(async () => {
-    await h.api?.close();
-    await h.authority?.close();
-  });
-  return h;
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-async function sleepUntil(epochMs: number): Promise<void> {
-  const wait = epochMs - Date.now();
-  if (wait > 0) await sleep(wait);
-}
-
-/** Runs `count` tasks with at most `concurrency` in flight; results keep their index. */
-async function pool<T>(count: number, concurrency: number, task: (i: number) => Promise<T>): Promise<T[]> {
-  const results = new Array<T>(count);
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      const i = next++;
-      results[i] = await task(i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-  return results;
-}
 
 /** Sends legit requests (`workers` at a time, at most `max`) until `background` settles; returns their statuses. */
 async function alongside(background: Promise<unknown>, request: () => Promise<number>, workers = 4, max = 10_000): Promise<number[]> {
@@ -191,20 +152,6 @@ describe.each([
   });
 });
 
-/** Records every log line of every level. */
-class CapturingLogger implements LoggerService {
-  readonly lines: string[] = [];
-  private record(level: string, message: unknown, ...rest: unknown[]): void {
-    this.lines.push(`${level} ${[message, ...rest].map((m) => (m instanceof Error ? `${m.name} ${m.message} ${m.stack}` : String(m))).join(' ')}`);
-  }
-  log(m: unknown, ...r: unknown[]) { this.record('log', m, ...r); }
-  error(m: unknown, ...r: unknown[]) { this.record('error', m, ...r); }
-  warn(m: unknown, ...r: unknown[]) { this.record('warn', m, ...r); }
-  debug(m: unknown, ...r: unknown[]) { this.record('debug', m, ...r); }
-  verbose(m: unknown, ...r: unknown[]) { this.record('verbose', m, ...r); }
-  fatal(m: unknown, ...r: unknown[]) { this.record('fatal', m, ...r); }
-}
-
 describe('#36 kid abuse (maxTokenLength raised to 65536 so a 10 KB kid reaches the kid check)', () => {
   let authority: LocalAuthority;
   let url: string;
@@ -213,12 +160,7 @@ describe('#36 kid abuse (maxTokenLength raised to 65536 so a 10 KB kid reaches t
 
   beforeAll(async () => {
     authority = await LocalAuthority.start();
-    @Module({ imports: [OboModule.forRoot(optionsFor(authority, { maxTokenLength: 65_536 }))], controllers: [TestApiController, ClassScopedController] })
-    class AppModule {}
-    const app = await NestFactory.create(AppModule, { logger });
-    await app.listen(0, '127.0.0.1');
-    url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
-    close = () => app.close();
+    ({ url, close } = await startLoggedApi(optionsFor(authority, { maxTokenLength: 65_536 }), logger));
   });
   afterAll(async () => {
     await close?.();

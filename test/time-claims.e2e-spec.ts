@@ -1,43 +1,9 @@
 // Catalogue section 4.4 (#42-#48): exp, nbf and iat, the clock tolerance boundaries and the
 // token lifetime cap, end to end over real HTTP against the local authority (real RS256 keys).
-import type { OboModuleOptions } from 'nestjs-obo';
-import { LocalAuthority } from 'nestjs-obo/testing';
-import { optionsFor, startApi, type ApiUnderTest } from './support/api-under-test.js';
+import { harness } from './support/api-harness.js';
+import { nowSeconds, startOfSecond } from './support/clock.js';
 import { expectRejection, get } from './support/expect-rejection.js';
 
-interface Harness {
-  authority: LocalAuthority;
-  api: ApiUnderTest;
-}
-
-/** One local authority and one API for the enclosing describe, started in beforeAll and closed in afterAll. */
-function harness(overrides: Partial<OboModuleOptions> = {}): Harness {
-  const h = {} as Harness;
-  beforeAll(async () => {
-    h.authority = await LocalAuthority.start();
-    h.api = await startApi(optionsFor(h.authority, overrides));
-  });
-  afterAll(async () => {
-    await h.api?.close();
-    await h.authority?.close();
-  });
-  return h;
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/**
- * Waits until early in a wall-clock second and returns that second, so the API's "now" (whole
- * seconds) is the same as the test's while one token is minted and sent. Boundary cases one
- * second from the limit would otherwise flip when the second ticks in between.
- */
-async function startOfSecond(): Promise<number> {
-  const ms = Date.now() % 1000;
-  if (ms > 150) await sleep(1000 - ms + 10);
-  return Math.floor(Date.now() / 1000);
-}
-
-const nowSeconds = () => Math.floor(Date.now() / 1000);
 const HOUR = 3600;
 /** `now + 5 s` / `now - 5 s` / `now`, for test names. */
 const at = (offset: number) => (offset === 0 ? 'now' : `now ${offset > 0 ? '+' : '-'} ${Math.abs(offset)} s`);

@@ -8,7 +8,9 @@ import { LocalAuthority, type MintOptions } from 'nestjs-obo/testing';
 import { CONFIDENTIAL_CLIENT, type ConfidentialClient } from '../libs/obo/src/token-acquisition/confidential-client.provider.js';
 import { MsalTokenExchanger } from '../libs/obo/src/token-acquisition/msal-token-exchanger.js';
 import { get } from './support/expect-rejection.js';
-import { startOboChain, type OboChain } from './support/obo-chain.js';
+import { jwtPayload } from './support/jwt-payload.js';
+import { startOboChain, type OboChain, type OboChainOptions } from './support/obo-chain.js';
+import { pool } from './support/pool.js';
 
 // Catalogue 4.8, in-memory cases #86-#89, and the token-cache guarantees of the On-Behalf-Of issue
 // (single flight, cold-start discovery, refresh margin, LRU bound, msal's own cache kept empty).
@@ -41,7 +43,7 @@ interface EchoDownstream {
 
 function claimsOf(token: string): TokenClaims {
   try {
-    const value: unknown = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
+    const value: unknown = jwtPayload(token);
     return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as TokenClaims) : {};
   } catch {
     return {};
@@ -68,6 +70,24 @@ async function startEchoDownstream(): Promise<EchoDownstream> {
   };
 }
 
+/**
+ * For the enclosing describe: an echo downstream and a chain calling it, started in beforeAll
+ * (echo first) and closed in afterAll (chain first); `use` receives both once started.
+ */
+function echoChainForDescribe(use: (chain: OboChain, echo: EchoDownstream) => void, options: Omit<OboChainOptions, 'downstreamUrl'> = {}): void {
+  let chain: OboChain | undefined;
+  let echo: EchoDownstream | undefined;
+  beforeAll(async () => {
+    echo = await startEchoDownstream();
+    chain = await startOboChain({ ...options, downstreamUrl: echo.url });
+    use(chain, echo);
+  });
+  afterAll(async () => {
+    await chain?.close();
+    await echo?.close();
+  });
+}
+
 /** What GET /api/profile answers (the sample ProfileController): the caller and the downstream's view. */
 interface Profile {
   readonly caller: { readonly objectId: string; readonly tenantId: string };
@@ -83,20 +103,6 @@ async function profile(chain: OboChain, token: string): Promise<{ status: number
     body = undefined;
   }
   return { status: res.status, body };
-}
-
-/** Runs `jobs` with at most `concurrency` in flight; every job runs exactly once. */
-async function runPool<T>(jobs: readonly (() => Promise<T>)[], concurrency: number): Promise<T[]> {
-  const results: T[] = new Array<T>(jobs.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < jobs.length) {
-      const index = next++;
-      results[index] = await jobs[index]!();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, jobs.length) }, worker));
-  return results;
 }
 
 /** A user: a fixed oid (and sub) so several tokens can be minted for the same person. */
@@ -135,11 +141,10 @@ describe('#86 cache isolation under load: two users, same tenant, sample Downstr
     chain.authority.injectTokenFault({ kind: 'delay', ms: 120 + Math.floor(Math.random() * 80) }, { oid: a.oid });
     chain.authority.injectTokenFault({ kind: 'delay', ms: 40 + Math.floor(Math.random() * 80) }, { oid: b.oid });
     const before = counters(chain);
-    const jobs = Array.from({ length: 1000 }, (_, i) => {
+    const results = await pool(1000, 50, async (i) => {
       const caller = i % 2 === 0 ? a : b;
-      return async () => ({ caller: caller.oid, ...(await profile(chain, caller.token)) });
+      return { caller: caller.oid, ...(await profile(chain, caller.token)) };
     });
-    const results = await runPool(jobs, 50);
     chain.authority.clearTokenFaults();
 
     const failures = results.filter((r) => r.status !== 200).length;
@@ -182,15 +187,7 @@ class WarmController {
 
 describe('cold start: a burst of 20 users on a fresh Original API', () => {
   let chain: OboChain;
-  let echo: EchoDownstream;
-  beforeAll(async () => {
-    echo = await startEchoDownstream();
-    chain = await startOboChain({ downstreamUrl: echo.url, controllers: [WarmController] });
-  });
-  afterAll(async () => {
-    await chain?.close();
-    await echo?.close();
-  });
+  echoChainForDescribe((started) => (chain = started), { controllers: [WarmController] });
 
   it('makes at most 2 discovery requests for msal when 20 different users call at once, and none for a second burst', async () => {
     // The inbound guard discovers first (one call to a route without OBO); whatever discovery
@@ -262,13 +259,9 @@ describe('#87 multi-tenant Original API: the same oid and sub in two tenants', (
 describe('#88 #89 cache keys: display claims and grants', () => {
   let chain: OboChain;
   let echo: EchoDownstream;
-  beforeAll(async () => {
-    echo = await startEchoDownstream();
-    chain = await startOboChain({ downstreamUrl: echo.url });
-  });
-  afterAll(async () => {
-    await chain?.close();
-    await echo?.close();
+  echoChainForDescribe((started, downstream) => {
+    chain = started;
+    echo = downstream;
   });
 
   it('#88 shares nothing between two users with identical preferred_username, name and email but different oid', async () => {
@@ -325,7 +318,7 @@ describe('#88 #89 cache keys: display claims and grants', () => {
     const sizeAfterOne = msal.getTokenCache().serialize().length;
 
     const users = Array.from({ length: 200 }, () => user(chain));
-    const results = await runPool(users.map((u) => async () => ({ u, ...(await profile(chain, u.token)) })), 20);
+    const results = await pool(users.length, 20, async (i) => ({ u: users[i]!, ...(await profile(chain, users[i]!.token)) }));
     expect(results.every((r) => r.status === 200 && r.body?.downstream.oid === r.u.oid)).toBe(true);
 
     const serialized = msal.getTokenCache().serialize();
@@ -365,20 +358,15 @@ describe('refresh margin: tokens are re-acquired before they come within refresh
     }
   }
 
-  beforeAll(async () => {
-    echo = await startEchoDownstream();
-    chain = await startOboChain({
-      downstreamUrl: echo.url,
-      controllers: [ExpiryController],
-      original: { tokenAcquisition: { refreshMarginSeconds: marginSeconds, refreshAheadSeconds: 0 } },
-    });
-    downstreamId = chain.downstreamId;
-    chain.authority.tokenLifetimeSeconds = 8;
-  });
-  afterAll(async () => {
-    await chain?.close();
-    await echo?.close();
-  });
+  echoChainForDescribe(
+    (started, downstream) => {
+      chain = started;
+      echo = downstream;
+      downstreamId = chain.downstreamId;
+      chain.authority.tokenLifetimeSeconds = 8;
+    },
+    { controllers: [ExpiryController], original: { tokenAcquisition: { refreshMarginSeconds: marginSeconds, refreshAheadSeconds: 0 } } },
+  );
 
   it('re-acquires a token once it is within the margin and never sends the downstream a token that expires within it', async () => {
     const u = user(chain);
@@ -422,15 +410,7 @@ describe('refresh margin: tokens are re-acquired before they come within refresh
 
 describe('LRU bound: tokenAcquisition.cacheMaxEntries 10', () => {
   let chain: OboChain;
-  let echo: EchoDownstream;
-  beforeAll(async () => {
-    echo = await startEchoDownstream();
-    chain = await startOboChain({ downstreamUrl: echo.url, original: { tokenAcquisition: { cacheMaxEntries: 10 } } });
-  });
-  afterAll(async () => {
-    await chain?.close();
-    await echo?.close();
-  });
+  echoChainForDescribe((started) => (chain = started), { original: { tokenAcquisition: { cacheMaxEntries: 10 } } });
 
   it('evicts the least recently used user: after 30 users the 30th still hits, the 1st needs a new provider request', async () => {
     const users = Array.from({ length: 30 }, () => user(chain));

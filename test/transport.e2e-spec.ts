@@ -1,23 +1,20 @@
 // Security catalogue section 4.1 (cases #1 to #14): how the bearer token travels and is extracted.
 // Real HTTP on 127.0.0.1 against the local authority; raw TCP where exact bytes matter.
-import { Module, type LoggerService } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { OboModule } from 'nestjs-obo';
 import { LocalAuthority } from 'nestjs-obo/testing';
 import { optionsFor, startApi, type ApiUnderTest } from './support/api-under-test.js';
+import { CapturingLogger } from './support/capturing-logger.js';
 import { expectRejection, get, LEAK_PATTERNS } from './support/expect-rejection.js';
+import { jwtPayload } from './support/jwt-payload.js';
+import { startLoggedApi } from './support/logged-api.js';
 import { rawRequest, type RawResponse } from './support/raw-request.js';
-import { ClassScopedController, TestApiController } from './support/test-api.controller.js';
 
 const STACK_FRAME = /\bat [\w.<>]+ \(|\.ts:\d+:\d+|node:internal/;
 
 /** The `oid` a minted token carries, to check which identity a 200 answered for. */
 function oidOf(token: string): string {
-  const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { oid: string };
-  return payload.oid;
+  return jwtPayload(token).oid as string;
 }
 
 /** Sends a request with any fetch options and returns status, headers and body text. */
@@ -182,22 +179,12 @@ describe('4.1 transport and extraction', () => {
   });
 
   describe('#8 #9 #10 other transports, with the token kept out of the logs', () => {
-    const lines: string[] = [];
+    const logger = new CapturingLogger();
     let logged: ApiUnderTest;
 
     beforeAll(async () => {
-      const capture = (level: string) => (message: unknown, ...rest: unknown[]): void => {
-        lines.push(`${level} ${[message, ...rest].map((m) => (m instanceof Error ? `${m.message} ${m.stack ?? ''}` : String(m))).join(' ')}`);
-      };
-      const logger: LoggerService = { log: capture('log'), error: capture('error'), warn: capture('warn'), debug: capture('debug'), verbose: capture('verbose') };
-      @Module({ imports: [OboModule.forRoot(optionsFor(authority))], controllers: [TestApiController, ClassScopedController] })
-      class LoggedAppModule {}
-      const app = await NestFactory.create(LoggedAppModule, { logger });
-      app.useLogger(logger);
-      await app.listen(0, '127.0.0.1');
-      const { port } = app.getHttpServer().address() as AddressInfo;
-      logged = { app, url: `http://127.0.0.1:${port}`, close: () => app.close() };
-      expect(lines.length).toBeGreaterThan(0); // the capture sees Nest's own start-up lines
+      logged = await startLoggedApi(optionsFor(authority), logger);
+      expect(logger.lines.length).toBeGreaterThan(0); // the capture sees Nest's own start-up lines
       expect((await get(`${logged.url}/delegated`, valid)).status).toBe(200);
     });
 
@@ -207,7 +194,7 @@ describe('4.1 transport and extraction', () => {
 
     afterEach(() => {
       // Neither the token nor the URL carrying it may reach any log line.
-      for (const line of lines) {
+      for (const line of logger.lines) {
         expect(line).not.toContain(valid);
         expect(line).not.toContain(valid.split('.')[2]!);
         expect(line).not.toMatch(/access_token=/);

@@ -30,10 +30,13 @@ export class RequestContext {
     return principal !== undefined && !principal.isAppOnly;
   }
 
-  /** @internal Called by the guard once the token is validated. */
+  /**
+   * @internal Called by the guard once the token is validated. Outside a context opened by the
+   * module's middleware nothing is stored (never `enterWith`, which could leak a principal into
+   * later work on the same async resource); pass `principal` explicitly there.
+   */
   setPrincipal(principal: Principal): void {
     const store = this.storage.getStore();
     if (store) store.principal = principal;
-    else this.storage.enterWith({ principal });
   }
 }

@@ -11,11 +11,36 @@ export type BearerExtraction =
   | { readonly kind: 'too-long' };
 
 /** The request fields the extractor reads (Node's `IncomingMessage`, plus a parsed body if any). */
-export type BearerSource = Pick<IncomingMessage, 'headers' | 'url'> & { headersDistinct?: IncomingMessage['headersDistinct']; body?: unknown };
+export type BearerSource = Pick<IncomingMessage, 'headers' | 'url'> & {
+  rawHeaders?: readonly string[];
+  headersDistinct?: IncomingMessage['headersDistinct'];
+  body?: unknown;
+};
 
 // RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token; exactly one space, nothing after.
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
 const SCHEME = /^(\S+)(?:[ \t]+([\s\S]*))?$/;
+
+/**
+ * How many `Authorization` lines the request carried. Counted on `rawHeaders` when the request has
+ * them (Node builds `headersDistinct` from the same list, lower-casing every name into a new object
+ * on first access), else read from `headersDistinct`.
+ */
+function authorizationLines(request: BearerSource): number {
+  const raw = request.rawHeaders;
+  if (!Array.isArray(raw)) return request.headersDistinct?.authorization?.length ?? 0;
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 13 && name.toLowerCase() === 'authorization') count++;
+  }
+  return count;
+}
+
+/** The scheme's length when the header starts with `Bearer ` (any case): what {@link SCHEME} finds then, without running it. */
+function bearerPrefix(header: string): number {
+  return header.length > 7 && header.charCodeAt(6) === 32 && header.slice(0, 6).toLowerCase() === 'bearer' ? 6 : -1;
+}
 
 function hasOtherTransport(request: BearerSource): boolean {
   const query = request.url?.indexOf('?') ?? -1;
@@ -28,19 +53,27 @@ function hasOtherTransport(request: BearerSource): boolean {
  * Reads exactly one `Authorization: Bearer <token68>` header (scheme case-insensitive). Tokens in
  * query strings, bodies or cookies are never read; a second header or a second transport next to
  * the header is malformed (RFC 6750 §2, §3.1).
+ *
+ * `known` may vouch for a candidate token that this function already accepted before (the
+ * validated-token cache holds only such tokens): the exact same text passed the token68 scan then,
+ * so it is not scanned again. Every other check runs as for any token.
  */
-export function extractBearerToken(request: BearerSource, maxTokenLength: number): BearerExtraction {
-  const distinct = request.headersDistinct?.authorization;
-  if (distinct && distinct.length > 1) return { kind: 'malformed' };
+export function extractBearerToken(request: BearerSource, maxTokenLength: number, known?: (token: string) => boolean): BearerExtraction {
+  if (authorizationLines(request) > 1) return { kind: 'malformed' };
   const header = request.headers.authorization;
   if (header === undefined || header === '') return { kind: 'missing' };
-  const match = SCHEME.exec(header);
-  if (!match || match[1]!.toLowerCase() !== 'bearer') return { kind: 'missing' };
-  const rest = header.slice(match[1]!.length);
+  let schemeLength = bearerPrefix(header);
+  if (schemeLength < 0) {
+    const match = SCHEME.exec(header);
+    if (!match || match[1]!.toLowerCase() !== 'bearer') return { kind: 'missing' };
+    schemeLength = match[1]!.length;
+  }
+  const rest = header.slice(schemeLength);
   if (rest.trim() === '') return { kind: 'missing' };
   if (hasOtherTransport(request)) return { kind: 'malformed' };
   if (rest.length - 1 > maxTokenLength) return { kind: 'too-long' };
   const token = rest.slice(1);
-  if (rest[0] !== ' ' || !TOKEN68.test(token)) return { kind: 'malformed' };
+  if (rest[0] !== ' ') return { kind: 'malformed' };
+  if (!known?.(token) && !TOKEN68.test(token)) return { kind: 'malformed' };
   return { kind: 'token', token };
 }

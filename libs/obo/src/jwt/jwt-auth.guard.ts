@@ -41,22 +41,33 @@ export class JwtAuthGuard extends AuthGuard() {
     this.authOptions = authOptions;
   }
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (this.reflector.getAllAndOverride(PublicMetadata, [context.getHandler(), context.getClass()])) return true;
+  /**
+   * Synchronous for a token the validated-token cache still vouches for (Nest then runs no
+   * promise for this guard); a promise when the token must be validated.
+   */
+  override canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    if (this.isPublic(context.getClass(), context.getHandler())) return true;
     const request = context.switchToHttp().getRequest<BearerSource & { user?: unknown; authInfo?: unknown }>();
     const { realm } = this.oboOptions;
-    const extracted = extractBearerToken(request, this.oboOptions.maxTokenLength);
+    // A token the validated-token cache still vouches for skips the token68 scan (it passed it when it
+    // was remembered) and is looked up once.
+    let known: Principal | undefined;
+    const extracted = extractBearerToken(request, this.oboOptions.maxTokenLength, (token) => (known = this.validated.get(token)) !== undefined);
     if (extracted.kind !== 'token') {
       const exception = extracted.kind === 'missing' ? tokenMissing(realm) : extracted.kind === 'malformed' ? invalidRequest(realm) : invalidToken(realm);
       throw withRejectionHeaders(context, this.adapterHost, exception);
     }
-    const known = this.validated.get(extracted.token);
     if (known) {
       request.user = known;
       this.requestContext.setPrincipal(known);
       return true;
     }
-    const pending: PendingValidation = { token: extracted.token };
+    return this.validateFully(context, request, extracted.token);
+  }
+
+  /** Full validation through passport-jwt and the strategy; remembers the token once it passed. */
+  private async validateFully(context: ExecutionContext, request: BearerSource & { user?: unknown; authInfo?: unknown }, token: string): Promise<boolean> {
+    const pending: PendingValidation = { token };
     pendingValidations.set(request, pending);
     // An app's PassportModule.register({ defaultStrategy }) is property-injected into AuthGuard
     // after construction; this guard must always run its own module's strategy.
@@ -70,9 +81,23 @@ export class JwtAuthGuard extends AuthGuard() {
       request.authInfo = undefined; // passport puts jsonwebtoken's error here; never let it be serialised
     }
     const principal = request.user as Principal;
-    this.validated.remember(extracted.token, principal, pending.key!.kid);
+    this.validated.remember(token, principal, pending.key!.kid);
     this.requestContext.setPrincipal(principal);
     return true;
+  }
+
+  // Route metadata never changes after startup: read `@Public()` once per route, not once per request.
+  private readonly publicRoutes = new WeakMap<object, WeakMap<object, boolean>>();
+
+  private isPublic(controller: object, handler: object): boolean {
+    let byHandler = this.publicRoutes.get(controller);
+    if (!byHandler) this.publicRoutes.set(controller, (byHandler = new WeakMap()));
+    let isPublic = byHandler.get(handler);
+    if (isPublic === undefined) {
+      isPublic = Boolean(this.reflector.getAllAndOverride(PublicMetadata, [handler as never, controller as never]));
+      byHandler.set(handler, isPublic);
+    }
+    return isPublic;
   }
 
   override handleRequest<TUser = Principal>(error: unknown, user: unknown, info: unknown): TUser {

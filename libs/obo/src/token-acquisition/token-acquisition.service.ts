@@ -4,8 +4,8 @@ import type { Principal } from '../context/principal.js';
 import { OboError, ScopedOboError } from '../errors/obo.error.js';
 import { RESOLVED_OBO_OPTIONS } from '../options/obo-options.constants.js';
 import type { ResolvedOboOptions } from '../options/resolve-obo-options.js';
-import { tokenCacheKey, tokenOwner } from '../token-cache/cache-key.js';
-import { TokenCache } from '../token-cache/token-cache.js';
+import { PrincipalKeys, tokenCacheKey, tokenOwner } from '../token-cache/cache-key.js';
+import { TokenCache, type CacheLookup } from '../token-cache/token-cache.js';
 import { MsalTokenExchanger } from './msal-token-exchanger.js';
 
 /** Options of {@link TokenAcquisition.getAccessTokenForUser}. */
@@ -53,6 +53,8 @@ function checkScopes(scopes: readonly string[]): readonly string[] {
   return scopes;
 }
 
+const accessTokenOf = (lookup: CacheLookup): string => lookup.token.accessToken;
+
 /**
  * Tokens for downstream APIs: On-Behalf-Of the signed-in user, or app-only for this API itself.
  * A singleton; it finds the current user through {@link RequestContext}.
@@ -66,26 +68,46 @@ export class TokenAcquisition {
     private readonly exchanger: MsalTokenExchanger,
   ) {}
 
+  /** Cache keys of the principals being served (see {@link PrincipalKeys}). */
+  private readonly keys = new PrincipalKeys();
+
   /**
    * A token for `scopes` On-Behalf-Of the current (or given) user.
    * @throws {OboError} `ERR_OBO_NO_USER`, `ERR_OBO_APP_ONLY_CALLER`, `ERR_OBO_CLAIMS_CHALLENGE`, `ERR_OBO_CONSENT_REQUIRED`, `ERR_OBO_PROVIDER_*` ...
    */
-  async getAccessTokenForUser(scopes: readonly string[], options: UserTokenOptions = {}): Promise<string> {
-    return (await this.getAuthenticationResultForUser(scopes, options)).accessToken;
+  getAccessTokenForUser(scopes: readonly string[], options: UserTokenOptions = {}): Promise<string> {
+    // Not `async`: one promise less per call on the hot path. Every failure is still a rejection.
+    let lookup: Promise<CacheLookup>;
+    try {
+      lookup = this.lookupForUser(scopes, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return lookup.then(accessTokenOf);
   }
 
   /** Like {@link getAccessTokenForUser}, with expiry, scopes and whether it came from the cache. */
   async getAuthenticationResultForUser(scopes: readonly string[], options: UserTokenOptions = {}): Promise<AuthenticationResultInfo> {
+    const { token, fromCache } = await this.lookupForUser(scopes, options);
+    return { accessToken: token.accessToken, expiresOn: new Date(token.expiresOn), scopes: token.scopes, fromCache };
+  }
+
+  private lookupForUser(scopes: readonly string[], options: UserTokenOptions): Promise<CacheLookup> {
     checkScopes(scopes);
     const principal = options.principal ?? this.context.principal;
     if (!principal) throw new OboError('ERR_OBO_NO_USER', 'getAccessTokenForUser needs a request with an authenticated user, or options.principal.');
     if (principal.isAppOnly) throw new ScopedOboError('ERR_OBO_APP_ONLY_CALLER', scopes, 'On-Behalf-Of needs a user token; the caller is an application.');
-    const tenantId = options.tenantId ?? (this.options.multiTenant ? principal.tenantId : this.options.tenantId);
-    const request = { assertion: principal.assertion, scopes, tenantId, claims: options.claims, correlationId: options.correlationId };
-    const key = tokenCacheKey({ kind: 'user', ...request });
-    const owner = tokenOwner(principal.tenantId, principal.objectId);
-    const { token, fromCache } = await this.cache.getOrAcquire(key, () => this.exchanger.onBehalfOf(request), options.forceRefresh || options.claims !== undefined, owner);
-    return { accessToken: token.accessToken, expiresOn: new Date(token.expiresOn), scopes: token.scopes, fromCache };
+    const tenantId = options.tenantId ?? this.defaultTenantOf(principal);
+    const { claims, correlationId } = options;
+    const assertion = principal.assertion;
+    const key = options.tenantId === undefined && claims === undefined ? this.keys.userKey(principal, tenantId, scopes) : tokenCacheKey({ kind: 'user', assertion, scopes, tenantId, claims });
+    const acquire = () => this.exchanger.onBehalfOf({ assertion, scopes, tenantId, claims, correlationId });
+    return this.cache.getOrAcquire(key, acquire, options.forceRefresh || claims !== undefined, this.keys.owner(principal));
+  }
+
+  /** The tenant asked for a user's token when the caller names none: the configured one, or (multi-tenant) the user's own. */
+  private defaultTenantOf(principal: Principal): string {
+    return this.options.multiTenant ? principal.tenantId : this.options.tenantId;
   }
 
   /**
@@ -121,7 +143,7 @@ export class TokenAcquisition {
   evictUserToken(scopes: readonly string[], options: Pick<UserTokenOptions, 'principal' | 'tenantId'> = {}): Promise<void> {
     const principal = options.principal ?? this.context.principal;
     if (!principal) return Promise.resolve();
-    const tenantId = options.tenantId ?? (this.options.multiTenant ? principal.tenantId : this.options.tenantId);
+    const tenantId = options.tenantId ?? this.defaultTenantOf(principal);
     return this.cache.evict(tokenCacheKey({ kind: 'user', assertion: principal.assertion, tenantId, scopes }));
   }
 }

@@ -108,6 +108,13 @@ export class MsalTokenExchanger {
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       const call = new ProviderCall(randomUUID(), deadline);
+      if (deadline.aborted) {
+        // The caller's deadline passed while it waited (cold-start queue, retry delay): answer, and
+        // send nothing more to a provider that is already slow.
+        const { error } = classifyProviderFailure(call, deadline.reason, request.scopes, true);
+        this.log(error, request.correlationId ?? call.correlationId);
+        throw error;
+      }
       client.network.begin(call);
       try {
         this.providerCalls++;

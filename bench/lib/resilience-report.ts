@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import type { Machine } from './section.js';
 import type { LatencySummary } from './stats.js';
 
 export const root = process.env.BENCH_ROOT ?? process.cwd();
@@ -23,29 +24,10 @@ export function logger(started: number): (line: string) => void {
   return (line) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}`);
 }
 
-export interface Machine {
-  readonly cpuModel: string;
-  readonly cpuCount: number;
-  readonly totalMemBytes: number;
-  readonly platform: string;
-  readonly node: string;
-  readonly loadAverageAtStart: number[];
-}
+export { machine, type Machine } from './section.js';
 
-export function machine(): Machine {
-  const cpus = os.cpus();
-  return {
-    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
-    cpuCount: cpus.length,
-    totalMemBytes: os.totalmem(),
-    platform: `${os.type()} ${os.release()} ${os.arch()}`,
-    node: process.version,
-    loadAverageAtStart: os.loadavg(),
-  };
-}
-
-export function machineLine(m: Machine, loadAtEnd?: number[]): string {
-  const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(' / ');
+export function machineLine(m: Machine, loadAtEnd?: readonly number[]): string {
+  const load = (l: readonly number[]) => l.map((v) => v.toFixed(2)).join(' / ');
   return `${m.cpuCount} × ${m.cpuModel}, ${(m.totalMemBytes / 1024 ** 3).toFixed(1)} GiB RAM, ${m.platform}, Node ${m.node}; load average (1/5/15 min) at start ${load(m.loadAverageAtStart)}${loadAtEnd ? `, at end ${load(loadAtEnd)}` : ''}`;
 }
 

@@ -2,12 +2,13 @@
 // time, never committed) and trusts it through NODE_EXTRA_CA_CERTS, compiles bench/ (and the
 // library sources it imports) with tsc into dist/bench, then runs node --expose-gc on it.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { localAuthorityTrust } from './local-ca.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const outDir = join(root, 'dist', 'bench');
+mkdirSync(join(root, 'bench', 'results'), { recursive: true }); // git-ignored: absent in a fresh clone
 rmSync(outDir, { recursive: true, force: true });
 const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.bench.json')], { stdio: 'inherit', cwd: root });
 if (tsc.status !== 0) process.exit(tsc.status ?? 1);

@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import type { Machine } from './section.js';
+import { writeResults, type Machine } from './section.js';
 import type { LatencySummary } from './stats.js';
 
 export const root = process.env.BENCH_ROOT ?? process.cwd();
@@ -37,13 +37,7 @@ export function packageVersion(name: string): string {
 
 /** Writes bench/results/<name>-<timestamp>.json and <name>-latest.json; returns the relative path. */
 export function writeResult(name: string, date: string, result: unknown): string {
-  const dir = join(root, 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
-  const file = `${name}-${date.replace(/[:.]/g, '-')}.json`;
-  const text = `${JSON.stringify(result, null, 2)}\n`;
-  writeFileSync(join(dir, file), text);
-  writeFileSync(join(dir, `${name}-latest.json`), text);
-  return `bench/results/${file}`;
+  return writeResults(root, name, date, result);
 }
 
 /** Replaces the text between `<!-- bench:<name>:begin -->` and `<!-- bench:<name>:end -->` (appends the section when absent). */

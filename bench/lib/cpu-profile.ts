@@ -34,6 +34,7 @@ export interface Location {
 }
 
 const PACKAGE_GROUPS: Record<string, string> = {
+  undici: 'undici (request)',
   passport: 'passport / passport-jwt',
   'passport-jwt': 'passport / passport-jwt',
   'passport-strategy': 'passport / passport-jwt',
@@ -76,7 +77,7 @@ function packageOf(url: string): string | undefined {
 function nodeCore(url: string): Location {
   const name = url.slice('node:'.length);
   if (/^(internal\/)?crypto/.test(name)) return { group: 'node:crypto', detail: url };
-  if (name.startsWith('internal/deps/undici')) return { group: 'undici (fetch)', detail: 'undici' };
+  if (name.startsWith('internal/deps/undici')) return { group: 'undici (fetch)', detail: 'undici in Node' };
   if (name.startsWith('internal/webstreams')) return { group: 'web streams (fetch bodies)', detail: url };
   if (/async_hooks|async_local_storage|async_context/.test(name)) return { group: 'node:async_hooks (AsyncLocalStorage)', detail: url };
   if (/^(_http_|internal\/http|http$|internal\/streams\/|stream|net$|internal\/net|internal\/stream_base_commons|internal\/js_stream)/.test(name)) {

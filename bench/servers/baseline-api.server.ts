@@ -1,14 +1,18 @@
 // Baseline 4 of the end-to-end bench, the physical limit: the same Nest/Express `GET /api/profile`
-// with no guard, calling the downstream server with a fixed token through the global fetch, and
-// answering the same shape as ours. Two switches add, one at a time, what the module needs by
-// design, to tell their cost apart from the module's own: `asyncLocalStorage` runs every request
-// inside `AsyncLocalStorage.run` (an Express middleware; the module's RequestContext is built on
-// it), `deadlineMs` gives the downstream call a deadline through an AbortSignal, cleared once the
-// body is read (as DownstreamApi does).
+// with no guard, calling the downstream server with a fixed token and answering the same shape as
+// ours. The downstream call goes through the HTTP client DownstreamApi uses (undici's `request`
+// on a keep-alive pool), or with `client: 'fetch'` through Node's global fetch, what hand-rolled
+// code usually does. Two switches add, one at a time, what the module needs by design, to tell
+// their cost apart from the module's own: `asyncLocalStorage` runs every request inside
+// `AsyncLocalStorage.run` (an Express middleware; the module's RequestContext is built on it),
+// `deadlineMs` gives the downstream call a deadline the way DownstreamApi does (a timer and an
+// EventEmitter as undici's abort signal, cleared once the body is read).
 import 'reflect-metadata';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { EventEmitter } from 'node:events';
+import { Agent } from 'undici';
 import type { AddressInfo } from 'node:net';
 import { failStartup, serveBench, serverConfig } from '../lib/child-server.js';
 
@@ -18,6 +22,8 @@ export interface BaselineApiServerConfig {
   readonly fixedToken: string;
   readonly objectId: string;
   readonly tenantId: string;
+  /** The downstream client: `undici` (default, as DownstreamApi) or `fetch`. */
+  readonly client?: 'undici' | 'fetch';
   readonly asyncLocalStorage?: boolean;
   readonly deadlineMs?: number;
 }
@@ -26,26 +32,50 @@ const config = serverConfig<BaselineApiServerConfig>();
 const whoami = `${config.downstreamBaseUrl}/api/whoami`;
 const authorization = `Bearer ${config.fixedToken}`;
 
+const pool = new Agent();
+const origin = new URL(config.downstreamBaseUrl).origin;
+const path = '/api/whoami';
+const headers = { accept: 'application/json', authorization };
+
+async function viaUndici(signal?: EventEmitter): Promise<unknown> {
+  const response = await pool.request({ origin, path, method: 'GET', headers, signal });
+  if (response.statusCode !== 200) throw new Error(`downstream answered ${response.statusCode}`);
+  return JSON.parse(await response.body.text()) as unknown;
+}
+
+async function viaFetch(signal?: AbortSignal): Promise<unknown> {
+  const response = await fetch(whoami, { headers, signal });
+  if (!response.ok) throw new Error(`downstream answered ${response.status}`);
+  return (await response.json()) as unknown;
+}
+
+async function downstreamCall(): Promise<unknown> {
+  if (config.deadlineMs === undefined) return config.client === 'fetch' ? viaFetch() : viaUndici();
+  if (config.client === 'fetch') {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), config.deadlineMs);
+    try {
+      return await viaFetch(controller.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  const signal = new EventEmitter();
+  const timer = setTimeout(() => signal.emit('abort'), config.deadlineMs);
+  timer.unref();
+  try {
+    return await viaUndici(signal);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 @Controller('api')
 class ProfileController {
   @Get('profile')
   async profile(): Promise<{ caller: { objectId: string; tenantId: string }; downstream: unknown }> {
     const caller = { objectId: config.objectId, tenantId: config.tenantId };
-    if (config.deadlineMs === undefined) {
-      const response = await fetch(whoami, { headers: { accept: 'application/json', authorization } });
-      if (!response.ok) throw new Error(`downstream answered ${response.status}`);
-      return { caller, downstream: (await response.json()) as unknown };
-    }
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), config.deadlineMs);
-    timer.unref();
-    try {
-      const response = await fetch(whoami, { headers: { accept: 'application/json', authorization }, signal: controller.signal });
-      if (!response.ok) throw new Error(`downstream answered ${response.status}`);
-      return { caller, downstream: (await response.json()) as unknown };
-    } finally {
-      clearTimeout(timer);
-    }
+    return { caller, downstream: await downstreamCall() };
   }
 }
 

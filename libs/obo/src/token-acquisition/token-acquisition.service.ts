@@ -86,6 +86,17 @@ export class TokenAcquisition {
     return lookup.then(accessTokenOf);
   }
 
+  /**
+   * @internal The hot path of DownstreamApi: the current user's cached token for `scopes` (checked
+   * at startup) without a promise, or `undefined` when {@link getAccessTokenForUser} must run
+   * (no user, an app-only caller, a miss, a refresh due).
+   */
+  cachedTokenForCurrentUser(scopes: readonly string[]): string | undefined {
+    const principal = this.context.principal;
+    if (principal === undefined || principal.isAppOnly) return undefined;
+    return this.cache.peek(this.keys.userKey(principal, this.defaultTenantOf(principal), scopes))?.accessToken;
+  }
+
   /** Like {@link getAccessTokenForUser}, with expiry, scopes and whether it came from the cache. */
   async getAuthenticationResultForUser(scopes: readonly string[], options: UserTokenOptions = {}): Promise<AuthenticationResultInfo> {
     const { token, fromCache } = await this.lookupForUser(scopes, options);

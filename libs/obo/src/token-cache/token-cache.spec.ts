@@ -97,4 +97,17 @@ describe('TokenCache', () => {
     const fresh = await cache.getOrAcquire('k', async () => token('new', 3_600_000), true);
     expect(fresh).toMatchObject({ fromCache: false, token: { accessToken: 'new' } });
   });
+
+  it('peek answers a held token synchronously, and nothing for a miss or a token due for refresh ahead', async () => {
+    const cache = cacheWith({ refreshMarginSeconds: 60, refreshAheadSeconds: 60 });
+    expect(cache.peek('k')).toBeUndefined();
+    await cache.getOrAcquire('k', async () => token('long', 3_600_000));
+    expect(cache.peek('k')?.accessToken).toBe('long');
+    // 90 s left: outside the 60 s margin, inside margin + ahead (120 s): only getOrAcquire may serve it (and renew it).
+    await cache.getOrAcquire('due', async () => token('due', 90_000));
+    expect(cache.peek('due')).toBeUndefined();
+    expect((await cache.getOrAcquire('due', async () => token('renewed', 3_600_000))).fromCache).toBe(true);
+    await cache.evict('k');
+    expect(cache.peek('k')).toBeUndefined();
+  });
 });

@@ -74,6 +74,15 @@ export class TokenCache implements OnApplicationShutdown {
     return { token, fromCache: false };
   }
 
+  /**
+   * The cached token for `key` if it needs nothing else: held in memory and not yet due for a
+   * refresh ahead. No promise, no side effect; on `undefined` use {@link getOrAcquire}.
+   */
+  peek(key: string): CachedToken | undefined {
+    const hit = this.entries.get(key);
+    return hit !== undefined && hit.token.expiresOn - this.marginMs - Date.now() >= this.aheadMs ? hit.token : undefined;
+  }
+
   /** Drops one entry here and in the shared store (a downstream API said the token is no longer good). */
   async evict(key: string): Promise<void> {
     this.entries.delete(key);

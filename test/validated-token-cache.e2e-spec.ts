@@ -27,6 +27,20 @@ describe('validated token cache (a repeated token skips the signature check)', (
     expect(cache.get(forged)).toBeUndefined();
   });
 
+  it('never serves a remembered principal for another token that ends with the same signature', async () => {
+    const cache = api.app.get(ValidatedTokenCache);
+    const token = authority.mintUserToken();
+    expect((await get(`${api.url}/delegated`, token)).status).toBe(200);
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const swapped = `${header}.${Buffer.from(JSON.stringify({ ...claims, oid: '00000000-0000-4000-8000-00000000beef' })).toString('base64url')}.${signature}`;
+    expect(cache.get(swapped)).toBeUndefined();
+    expectRejection(await get(`${api.url}/delegated`, swapped), 'H401');
+    // The forgery neither replaced nor evicted the genuine entry.
+    expect(cache.get(token)?.objectId).toBe(claims.oid);
+    expect((await get(`${api.url}/delegated`, token)).status).toBe(200);
+  });
+
   it('still enforces scopes on a remembered token (authorization is never cached)', async () => {
     const token = authority.mintUserToken();
     expect((await get(`${api.url}/delegated`, token)).status).toBe(200);

@@ -34,7 +34,7 @@ export const HOT_PATH_BEFORE: {
     },
   },
   endToEnd: {
-    note: 'Recorded with `BENCH_COMPARE_DIST=<build of commit 2d9d26e> npm run bench -- end-to-end` on 2026-11-22T03:37:49.461Z (10 rounds × 2 s per variant; load average at start 1.49 / 1.06 / 0.84; raw JSON `bench/results/end-to-end-compare-2026-11-22T03-37-49-461Z.json`).',
+    note: 'Recorded with `BENCH_COMPARE_DIST=<build of commit 2d9d26e> npm run bench -- end-to-end` at commit b42f97e ("after"; the validated-token key change and the settle runs came later) on 2026-11-22T03:37:49.461Z (10 rounds × 2 s per variant; load average at start 1.49 / 1.06 / 0.84; raw JSON `bench/results/end-to-end-compare-2026-11-22T03-37-49-461Z.json`).',
     variants: {
       ours: { requestsPerSecond: 8532.1, medianUs: 953.35, p99Us: 10279.92, cpuUsPerRequest: 138 },
       baseline: { requestsPerSecond: 10499.9, medianUs: 752.05, p99Us: 5695.5, cpuUsPerRequest: 107.5 },

@@ -36,6 +36,12 @@ export interface RoundsOptions {
   readonly rounds: number;
   readonly durationSeconds: number;
   readonly connections: number;
+  /**
+   * Unmeasured load on the same variant right before each measured run, in seconds (default 0).
+   * A server that sat idle while the others took their turns has had V8's idle-time and memory
+   * reducer GCs run, shrinking its heap; this brings it back to steady state before measuring.
+   */
+  readonly settleSeconds?: number;
   readonly log: (line: string) => void;
 }
 
@@ -75,6 +81,7 @@ export async function alternate(variants: readonly Variant[], options: RoundsOpt
   for (let round = 0; round < options.rounds; round++) {
     const order = variants.map((_, i) => variants[(i + round) % variants.length]!);
     for (const variant of order) {
+      if (options.settleSeconds) await runLoad({ url: `${variant.server.url}${variant.path}`, durationSeconds: options.settleSeconds, connections: options.connections, headers: variant.headers, connectionHeaders: variant.connectionHeaders });
       const result = await once(variant, options.durationSeconds, options.connections);
       runs.get(variant.key)!.push(result);
       options.log(

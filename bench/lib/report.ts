@@ -107,7 +107,7 @@ function reading(r: BenchResult): string[] {
     const shape =
       spread < 1.2
         ? 'flat'
-        : `${spread.toFixed(1)}× between the fastest and slowest level. The hit path has no per-user loop (one LRU Map lookup; the SHA-256 cache key is computed once per `Principal` and remembered, and a repeated caller sends the same Principal from the validated-token cache); the rise fits the cost of reaching a random entry in a larger working set (CPU caches, GC), not a scan`;
+        : `${spread.toFixed(1)}× between the fastest and slowest level. The hit path has no per-user loop (one LRU Map lookup; the SHA-256 cache key is computed once per \`Principal\` and remembered, and a repeated caller sends the same Principal from the validated-token cache); the rise fits the cost of reaching a random entry in a larger working set (CPU caches, GC), not a scan`;
     lines.push(
       `**Ours:** median hit ${formatUs(first.ours!.medianUs)} at ${int(first.users)} cached user${first.users === 1 ? '' : 's'} and ${formatUs(last.ours!.medianUs)} at ${int(last.users)}: ${shape}. p99 ranges ${formatUs(Math.min(...ours.map((l) => l.ours!.p99Us)))}–${formatUs(Math.max(...ours.map((l) => l.ours!.p99Us)))}.`,
     );

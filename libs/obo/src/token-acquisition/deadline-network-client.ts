@@ -34,6 +34,11 @@ export class DeadlineNetworkClient implements INetworkModule {
 
   private async send<T>(url: string, method: 'GET' | 'POST', options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
     const call = options?.correlationId ? this.calls.get(options.correlationId) : undefined;
+    if (call?.signal.aborted) {
+      // The caller was already answered (its deadline passed while msal prepared this request).
+      call.transportFailure = 'timeout';
+      throw new Error('identity provider request not sent: the call\'s deadline has passed');
+    }
     const limits = [AbortSignal.timeout(timeout ?? this.defaultTimeoutMs)];
     if (call) limits.push(call.signal);
     const signal = AbortSignal.any(limits);

@@ -118,7 +118,13 @@ export class MsalTokenExchanger {
       client.network.begin(call);
       try {
         this.providerCalls++;
-        const result = await abortable(invoke(client, authority, call.correlationId), deadline);
+        const pending = (async () => invoke(client, authority, call.correlationId))(); // a synchronous throw becomes a rejection
+        // msal keeps working after the caller's deadline answered it (e.g. it finishes discovery and
+        // then posts the token request). The call stays registered until msal is done, so the network
+        // client sees its expired deadline and sends nothing more for a caller already answered.
+        const done = () => client.network.end(call);
+        pending.then(done, done);
+        const result = await abortable(pending, deadline);
         this.warmAuthorities.add(authority);
         return validated(result, call, request.scopes);
       } catch (error) {
@@ -134,7 +140,6 @@ export class MsalTokenExchanger {
         }
         await sleep(delay, undefined, { signal: deadline }).catch(() => undefined); // the next attempt sees the expired deadline
       } finally {
-        client.network.end(call);
         // msal stored an account and maybe a throttling entry; we never read them back.
         client.application.clearCache();
       }

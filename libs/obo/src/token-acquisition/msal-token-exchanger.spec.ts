@@ -60,4 +60,40 @@ describe('MsalTokenExchanger against a local authority (real msal-node over http
     expect(token.accessToken.split('.')).toHaveLength(3);
     expect(authority.requests.token).toBe(1);
   });
+
+  describe('a cold authority: the first call runs alone', () => {
+    const scope = () => [`api://${downstreamId}/Downstream.Read`];
+    const userRequest = (oid: string) => ({ assertion: authority.mintUserToken({ claims: { oid } }), scopes: scope(), tenantId: authority.tenantId });
+    const outcome = (promise: Promise<unknown>) =>
+      promise.then(
+        () => 'token',
+        (e: unknown) => (e as OboError).code,
+      );
+
+    afterEach(() => authority.clearTokenFaults());
+
+    it('when the provider does not answer the first call, a caller queued behind it fails with it and sends nothing', async () => {
+      authority.resetCounters();
+      authority.injectTokenFault({ kind: 'hang' });
+      const cold = exchanger(800);
+      const first = outcome(cold.onBehalfOf(userRequest(randomUUID())));
+      await sleep(300); // the second caller still has ~300 ms left when the first one times out
+      const second = outcome(cold.onBehalfOf(userRequest(randomUUID())));
+      expect(await first).toBe('ERR_OBO_PROVIDER_TIMEOUT');
+      expect(await second).toBe('ERR_OBO_PROVIDER_TIMEOUT');
+      await sleep(500);
+      expect(authority.requests.token).toBe(1);
+    }, 15_000);
+
+    it('when the first caller is refused for its own reasons, a queued caller still tries and gets its token', async () => {
+      authority.resetCounters();
+      const refused = randomUUID();
+      authority.injectTokenFault({ kind: 'invalid-grant', code: 50013 }, { oid: refused });
+      const cold = exchanger(5_000);
+      const first = outcome(cold.onBehalfOf(userRequest(refused)));
+      const second = outcome(cold.onBehalfOf(userRequest(randomUUID()))); // queued: the first is still in discovery
+      expect(await first).toBe('ERR_OBO_ASSERTION_REJECTED');
+      expect(await second).toBe('token');
+    }, 15_000);
+  });
 });

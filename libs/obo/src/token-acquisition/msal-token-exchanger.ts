@@ -85,14 +85,27 @@ export class MsalTokenExchanger {
     const wait = this.throttledUntil - Date.now();
     if (wait > 0) throw new ProviderUnavailableError('ERR_OBO_PROVIDER_UNAVAILABLE', wait / 1000, 'The identity provider asked us to wait; retry later.');
     const authority = `${this.options.instance}${request.tenantId}`;
-    const deadline = AbortSignal.timeout(this.options.tokenAcquisition.timeoutMs);
+    const { timeoutMs } = this.options.tokenAcquisition;
+    const deadline = AbortSignal.timeout(timeoutMs);
+    // The clock too: under a burst the timer behind `deadline` can fire late.
+    const deadlineAt = Date.now() + timeoutMs;
     if (!this.warmAuthorities.has(authority)) {
       // The first call to an authority runs alone, so a cold burst makes one discovery request, not N.
       const first = this.warming.get(authority);
       if (first) {
-        await abortable(first, deadline).catch(() => undefined); // whatever the first call got, we try ourselves
+        const outcome = await abortable(first, deadline).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        if (outcome instanceof ProviderUnavailableError) {
+          // The provider did not answer the first call (in time): the others would only add load to
+          // it. Any other outcome (a token, a refusal of that user) and we try ourselves.
+          const error = new ProviderUnavailableError(outcome.code as 'ERR_OBO_PROVIDER_UNAVAILABLE' | 'ERR_OBO_PROVIDER_TIMEOUT', outcome.retryAfterSeconds, outcome.message);
+          this.log(error, request.correlationId ?? 'none');
+          throw error;
+        }
       } else {
-        const run = this.attempts(client, authority, request, invoke, deadline);
+        const run = this.attempts(client, authority, request, invoke, deadline, deadlineAt);
         this.warming.set(authority, run);
         try {
           return await run;
@@ -101,17 +114,16 @@ export class MsalTokenExchanger {
         }
       }
     }
-    return this.attempts(client, authority, request, invoke, deadline);
+    return this.attempts(client, authority, request, invoke, deadline, deadlineAt);
   }
 
-  private async attempts(client: ConfidentialClient, authority: string, request: ExchangeRequest, invoke: Invoke, deadline: AbortSignal): Promise<ExchangedToken> {
-    const started = Date.now();
+  private async attempts(client: ConfidentialClient, authority: string, request: ExchangeRequest, invoke: Invoke, deadline: AbortSignal, deadlineAt: number): Promise<ExchangedToken> {
     for (let attempt = 0; ; attempt++) {
       const call = new ProviderCall(randomUUID(), deadline);
-      if (deadline.aborted) {
+      if (deadline.aborted || Date.now() >= deadlineAt) {
         // The caller's deadline passed while it waited (cold-start queue, retry delay): answer, and
         // send nothing more to a provider that is already slow.
-        const { error } = classifyProviderFailure(call, deadline.reason, request.scopes, true);
+        const { error } = classifyProviderFailure(call, deadline.reason ?? new DOMException('The deadline passed', 'TimeoutError'), request.scopes, true);
         this.log(error, request.correlationId ?? call.correlationId);
         throw error;
       }
@@ -133,7 +145,7 @@ export class MsalTokenExchanger {
         const failure = classifyProviderFailure(call, error, request.scopes, deadline.aborted);
         if (failure.throttled) this.throttledUntil = Math.max(this.throttledUntil, Date.now() + (failure.retryAfterSeconds ?? 0) * 1000);
         const delay = failure.throttled ? (failure.retryAfterSeconds ?? 0) * 1000 : 100 + Math.random() * 300;
-        const left = this.options.tokenAcquisition.timeoutMs - (Date.now() - started);
+        const left = deadlineAt - Date.now();
         if (!failure.retryable || attempt >= 1 || delay >= left) {
           this.log(failure.error, request.correlationId ?? call.correlationId);
           throw failure.error;

@@ -4,7 +4,7 @@ import { RESOLVED_OBO_OPTIONS } from '../options/obo-options.constants.js';
 import type { DownstreamApiOptions } from '../options/obo-module-options.interface.js';
 import type { ResolvedOboOptions } from '../options/resolve-obo-options.js';
 import { TokenAcquisition } from '../token-acquisition/token-acquisition.service.js';
-import { DownstreamClient, type DownstreamResponse, type DownstreamUrl } from './downstream-client.js';
+import { DownstreamClient, downstreamFailed as failed, type DownstreamResponse, type DownstreamUrl } from './downstream-client.js';
 import { readDownstreamChallenge } from './downstream-challenge.js';
 
 /** Per-call options of {@link DownstreamApi}. */
@@ -18,10 +18,6 @@ export interface DownstreamCallOptions {
 type Api = Required<DownstreamApiOptions>;
 /** Paths remembered per downstream API (see `urlOf`). */
 const MAX_REMEMBERED_PATHS = 256;
-
-function failed(message: string, cause?: unknown): OboError {
-  return new OboError('ERR_OBO_DOWNSTREAM_FAILED', message, { cause });
-}
 
 /**
  * Calls the downstream APIs named in the module options with a token for the current user

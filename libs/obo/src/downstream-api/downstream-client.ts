@@ -25,7 +25,8 @@ export interface DownstreamRequest {
   readonly timeoutMs: number;
 }
 
-function failed(message: string, cause?: unknown): OboError {
+/** `ERR_OBO_DOWNSTREAM_FAILED` (502): a downstream API failed or answered what we cannot use. */
+export function downstreamFailed(message: string, cause?: unknown): OboError {
   return new OboError('ERR_OBO_DOWNSTREAM_FAILED', message, { cause });
 }
 
@@ -91,14 +92,14 @@ export class DownstreamResponse {
         try {
           return utf8.decode(bytes);
         } catch (error) {
-          throw failed(`Downstream API at ${this.host} sent an unreadable or oversized body.`, error);
+          throw downstreamFailed(`Downstream API at ${this.host} sent an unreadable or oversized body.`, error);
         }
       },
       (error: unknown) => {
         this.deadline.clear();
         this.body.on('error', () => undefined).destroy(); // frees the socket; the error is reported below
         if (this.deadline.expired) throw timedOut(this.host, this.timeoutMs, error);
-        throw failed(`Downstream API at ${this.host} sent an unreadable or oversized body.`, error);
+        throw downstreamFailed(`Downstream API at ${this.host} sent an unreadable or oversized body.`, error);
       },
     );
   }
@@ -140,14 +141,14 @@ export class DownstreamClient {
       pending = this.pool().request({ origin: url.origin, path: url.path, method: request.method as Dispatcher.HttpMethod, headers: request.headers, body: request.body, signal: deadline });
     } catch (error) {
       deadline.clear();
-      return Promise.reject(failed(`Downstream API at ${url.host} is unreachable.`, error)); // e.g. a header value undici refuses
+      return Promise.reject(downstreamFailed(`Downstream API at ${url.host} is unreachable.`, error)); // e.g. a header value undici refuses
     }
     return pending.then(
       (response) => new DownstreamResponse(response.statusCode, response.headers, response.body, deadline, timeoutMs, url.host),
       (error: unknown) => {
         deadline.clear();
         if (deadline.expired) throw timedOut(url.host, timeoutMs, error);
-        throw failed(`Downstream API at ${url.host} is unreachable.`, error);
+        throw downstreamFailed(`Downstream API at ${url.host} is unreachable.`, error);
       },
     );
   }

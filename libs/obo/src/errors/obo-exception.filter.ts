@@ -1,3 +1,4 @@
+import { authorizeEndpoint } from '../authority/entra-authority.js';
 import { Catch, HttpStatus, Inject, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { RESOLVED_OBO_OPTIONS } from '../options/obo-options.constants.js';
@@ -46,7 +47,7 @@ export class OboExceptionFilter implements ExceptionFilter {
       if (error.claims.length <= MAX_CLAIMS_LENGTH && isJsonObject(error.claims)) {
         const challenge = formatBearerChallenge({
           realm: realm ?? '',
-          authorizationUri: `${this.options.instance}${this.options.multiTenant ? 'common' : this.options.tenantId}/oauth2/v2.0/authorize`,
+          authorizationUri: authorizeEndpoint(this.options.instance, this.options.tenantId, this.options.multiTenant),
           clientId: this.options.clientId,
           error: 'insufficient_claims',
           claims: Buffer.from(error.claims, 'utf8').toString('base64'),

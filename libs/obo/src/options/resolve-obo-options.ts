@@ -1,3 +1,4 @@
+import { discoveryUrlV1, discoveryUrlV2, MULTI_TENANT_SEGMENTS } from '../authority/entra-authority.js';
 import { OboConfigurationError } from '../errors/obo.error.js';
 import { describeValue, wholeNumber } from './option-checks.js';
 import type { AccessTokenVersion, JwksOptions, OboModuleOptions } from './obo-module-options.interface.js';
@@ -27,7 +28,7 @@ export interface ResolvedOboOptions extends ResolvedOutboundOptions {
 
 export const DEFAULT_INSTANCE = 'https://login.microsoftonline.com/';
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const MULTI_TENANT = new Set(['organizations', 'common']);
+const MULTI_TENANT = MULTI_TENANT_SEGMENTS;
 const ASYMMETRIC = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']);
 const CLAIM_NAME = /^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/;
 
@@ -112,8 +113,8 @@ export function resolveOboOptions(options: OboModuleOptions): ResolvedOboOptions
   const clientId = guid('clientId', options.clientId);
   const versions = resolveVersions(options.acceptedTokenVersions);
   const discoveryUrls: Partial<Record<AccessTokenVersion, string>> = {};
-  if (versions.has('2.0')) discoveryUrls['2.0'] = `${instance}${tenant.tenantId}/v2.0/.well-known/openid-configuration`;
-  if (versions.has('1.0')) discoveryUrls['1.0'] = `${instance}${tenant.tenantId}/.well-known/openid-configuration`;
+  if (versions.has('2.0')) discoveryUrls['2.0'] = discoveryUrlV2(instance, tenant.tenantId);
+  if (versions.has('1.0')) discoveryUrls['1.0'] = discoveryUrlV1(instance, tenant.tenantId);
   const realm = options.realm;
   if (realm !== undefined && (typeof realm !== 'string' || /[^\x20\x21\x23-\x5b\x5d-\x7e]/.test(realm))) {
     throw new OboConfigurationError('realm', 'must be printable ASCII without quotes or backslashes.');

@@ -1,3 +1,4 @@
+import { tenantAuthority } from '../authority/entra-authority.js';
 import { Logger, type FactoryProvider } from '@nestjs/common';
 import { ConfidentialClientApplication, LogLevel, type NodeAuthOptions } from '@azure/msal-node';
 import { RESOLVED_OBO_OPTIONS } from '../options/obo-options.constants.js';
@@ -38,7 +39,7 @@ export function createConfidentialClient(options: ResolvedOboOptions): Confident
   const application = new ConfidentialClientApplication({
     auth: {
       clientId: options.clientId,
-      authority: `${options.instance}${options.multiTenant ? 'organizations' : options.tenantId}`,
+      authority: tenantAuthority(options.instance, options.multiTenant ? 'organizations' : options.tenantId),
       knownAuthorities: [new URL(options.instance).host],
       clientCapabilities: [...options.tokenAcquisition.clientCapabilities],
       ...credentialOf(options),

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { AuthenticationResult } from '@azure/msal-node';
+import { tenantAuthority } from '../authority/entra-authority.js';
 import { OboError, ProviderUnavailableError } from '../errors/obo.error.js';
 import { RESOLVED_OBO_OPTIONS } from '../options/obo-options.constants.js';
 import type { ResolvedOboOptions } from '../options/resolve-obo-options.js';
@@ -84,7 +85,7 @@ export class MsalTokenExchanger {
     if (!client) throw new OboError('ERR_OBO_CONFIG_INVALID', 'Token acquisition needs a client credential: set clientSecret, clientCertificate or clientAssertion.');
     const wait = this.throttledUntil - Date.now();
     if (wait > 0) throw new ProviderUnavailableError('ERR_OBO_PROVIDER_UNAVAILABLE', wait / 1000, 'The identity provider asked us to wait; retry later.');
-    const authority = `${this.options.instance}${request.tenantId}`;
+    const authority = tenantAuthority(this.options.instance, request.tenantId);
     const { timeoutMs } = this.options.tokenAcquisition;
     const deadline = AbortSignal.timeout(timeoutMs);
     // The clock too: under a burst the timer behind `deadline` can fire late.

@@ -10,6 +10,7 @@ export type {
   OboModuleOptions,
   TokenAcquisitionOptions,
 } from './options/obo-module-options.interface.js';
+export type { AzureCloudInstance } from './authority/entra-clouds.js';
 export { TokenAcquisition } from './token-acquisition/token-acquisition.service.js';
 export type { AppTokenOptions, AuthenticationResultInfo, UserTokenOptions } from './token-acquisition/token-acquisition.service.js';
 export { DownstreamApi } from './downstream-api/downstream-api.service.js';

@@ -1,5 +1,6 @@
 import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { APP_FILTER, HttpAdapterHost } from '@nestjs/core';
+import { AuthorityWarmUp } from './authority/authority-warm-up.service.js';
 import { DownstreamApi } from './downstream-api/downstream-api.service.js';
 import { OboExceptionFilter } from './errors/obo-exception.filter.js';
 import { confidentialClientProvider } from './token-acquisition/confidential-client.provider.js';
@@ -29,6 +30,7 @@ import { ScopesGuard } from './scopes/scopes.guard.js';
   providers: [
     resolvedOptionsProvider,
     SigningKeyStore,
+    AuthorityWarmUp,
     JwtBearerStrategy,
     ValidatedTokenCache,
     JwtAuthGuard,

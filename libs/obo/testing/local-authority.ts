@@ -36,11 +36,26 @@ export interface LocalAuthorityOptions {
   tls?: { key: string; cert: string };
   /** Publish Entra's per-key `issuer` (a `{tenantid}` template) in the JWKS. Default true. */
   publishKeyIssuer?: boolean;
+  /**
+   * Issuers of another cloud or flavour, as functions of the tenant (called with `{tenantid}` for the
+   * multi-tenant discovery documents). Default v2.0 `<instance><tid>/v2.0`, v1.0
+   * `https://sts.windows.net/<tid>/`. E.g. External ID: `v2: (t) => \`https://${t}.ciamlogin.com/${t}/v2.0\``.
+   * Discovery, minted tokens, the JWKS key issuer and the token endpoint all follow them.
+   */
+  issuers?: { v2?: (tenant: string) => string; v1?: (tenant: string) => string };
+  /**
+   * Serve the v1.0 discovery document (`/<tenant>/.well-known/openid-configuration`). Default true;
+   * false answers it 404, as External ID and B2C tenants (and some emulators) do.
+   */
+  v1Discovery?: boolean;
 }
 
 /** Requests served, per endpoint. */
 export interface RequestCounters {
+  /** Discovery documents requested, both versions. */
   discovery: number;
+  /** Of those, v1.0 documents (`/<tenant>/.well-known/openid-configuration`). */
+  discoveryV1: number;
   jwks: number;
   token: number;
   other: number;
@@ -56,7 +71,7 @@ const TENANT_PATH = /^\/([^/]+)\/(.*)$/;
  */
 export class LocalAuthority {
   /** Requests served so far, per endpoint. */
-  readonly requests: RequestCounters = { discovery: 0, jwks: 0, token: 0, other: 0 };
+  readonly requests: RequestCounters = { discovery: 0, discoveryV1: 0, jwks: 0, token: 0, other: 0 };
   /** Fault injected into JWKS responses. */
   jwksFault: EndpointFault = 'none';
   /** Fault injected into discovery responses. */
@@ -81,6 +96,7 @@ export class LocalAuthority {
     readonly certificate: string,
     private readonly publishKeyIssuer: boolean,
     key: AuthorityKey,
+    private readonly flavour: Pick<LocalAuthorityOptions, 'issuers' | 'v1Discovery'> = {},
   ) {
     this.activeKey = key;
     this.published.publish(key);
@@ -118,6 +134,7 @@ export class LocalAuthority {
       tls.cert,
       options.publishKeyIssuer ?? true,
       key,
+      { issuers: options.issuers, v1Discovery: options.v1Discovery },
     );
     return authority;
   }
@@ -127,14 +144,14 @@ export class LocalAuthority {
     return new URL(this.instance).host;
   }
 
-  /** v2.0 issuer of a tenant: `<instance><tid>/v2.0`. */
+  /** v2.0 issuer of a tenant: `<instance><tid>/v2.0` unless {@link LocalAuthorityOptions.issuers} says otherwise. */
   issuerV2(tenantId = this.tenantId): string {
-    return `${this.instance}${tenantId}/v2.0`;
+    return this.flavour.issuers?.v2?.(tenantId) ?? `${this.instance}${tenantId}/v2.0`;
   }
 
-  /** v1.0 issuer of a tenant, as Entra writes it: `https://sts.windows.net/<tid>/`. */
+  /** v1.0 issuer of a tenant, as the public cloud writes it (`https://sts.windows.net/<tid>/`) unless {@link LocalAuthorityOptions.issuers} says otherwise. */
   issuerV1(tenantId = this.tenantId): string {
-    return `https://sts.windows.net/${tenantId}/`;
+    return this.flavour.issuers?.v1?.(tenantId) ?? `https://sts.windows.net/${tenantId}/`;
   }
 
   /** Publishes a new key and signs new tokens with it; earlier keys stay published. */
@@ -161,7 +178,7 @@ export class LocalAuthority {
 
   /** Zeroes the request counters and {@link tokenRequests}, and empties {@link tokenRequestLog}. */
   resetCounters(): void {
-    Object.assign(this.requests, { discovery: 0, jwks: 0, token: 0, other: 0 });
+    Object.assign(this.requests, { discovery: 0, discoveryV1: 0, jwks: 0, token: 0, other: 0 });
     this.tokenLog.reset();
   }
 
@@ -234,6 +251,10 @@ export class LocalAuthority {
     const rest = match?.[2] ?? '';
     if (req.method === 'GET' && (rest === 'v2.0/.well-known/openid-configuration' || rest === '.well-known/openid-configuration')) {
       this.requests.discovery++;
+      if (rest.startsWith('.well-known')) {
+        this.requests.discoveryV1++;
+        if (this.flavour.v1Discovery === false) return sendJson(res, 404, { error: 'not_found' });
+      }
       return replyWithFault(res, this.discoveryFault, this.published.publicJwks(), () => this.discovery(tenant, rest.startsWith('v2.0')));
     }
     if (req.method === 'GET' && (rest === 'discovery/v2.0/keys' || rest === 'discovery/keys')) {

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 
 /** How an endpoint of the local authority misbehaves, for fault tests. */
-export type EndpointFault = 'none' | 'status-500' | 'hang' | 'garbage' | 'empty-keys' | 'enc-only' | 'huge';
+export type EndpointFault = 'none' | 'status-404' | 'status-500' | 'hang' | 'garbage' | 'empty-keys' | 'enc-only' | 'huge';
 
 /** True for the multi-tenant path segments whose issuer is the `{tenantid}` template. */
 export function isMultiTenantSegment(tenant: string): boolean {
@@ -36,6 +36,8 @@ export function replyWithFault(
   switch (fault) {
     case 'hang':
       return; // never answer; close() drops the connection
+    case 'status-404':
+      return sendJson(res, 404, { error: 'not_found' });
     case 'status-500':
       return sendJson(res, 500, { error: 'server_error' });
     case 'garbage':

@@ -1,47 +1,98 @@
-import { fetchJson } from '../http/fetch-json.js';
+import { FetchJsonError, fetchJson, type FetchJsonOptions } from '../http/fetch-json.js';
 import type { AccessTokenVersion } from '../options/obo-module-options.interface.js';
 import type { ResolvedOboOptions } from '../options/resolve-obo-options.js';
 
-/** What the authority's OIDC discovery documents tell us. */
+/** What the authority's discovery documents (and the cloud table) tell the validator. */
 export interface AuthorityMetadataDocument {
-  /** The JWKS URI of the v2.0 document (or the v1.0 one when only v1 tokens are accepted). */
+  /** `jwks_uri` of the v2.0 discovery document. */
   readonly jwksUri: string;
-  /** Issuer per accepted token version, possibly a `{tenantid}` template (multi-tenant). */
+  /** `issuer` of the v2.0 discovery document, byte for byte (a `{tenantid}` template when multi-tenant). */
+  readonly issuerV2: string;
+  /** `token_endpoint` of the v2.0 discovery document, when it names one (for the startup log). */
+  readonly tokenEndpoint?: string;
+  /** Issuer per accepted token version; a version missing here has its tokens refused. */
   readonly issuers: Readonly<Partial<Record<AccessTokenVersion, string>>>;
+  /** Why v1.0 tokens are refused although accepted by configuration (the v1.0 document failed). Safe to log. */
+  readonly v1Unavailable?: string;
 }
 
-/** A discovery document was unusable; the message is safe to log. */
+/** A discovery document was unusable; the message names the URL and the reason and is safe to log. */
 export class MetadataError extends Error {
   override readonly name = 'MetadataError';
 }
 
-function httpsUrl(value: unknown, field: string): string {
+/** "the v2.0 discovery document <url> answered 404", "... timed out", ...: what an operator needs. */
+export function describeFetchFailure(what: string, url: string, error: unknown): string {
+  if (error instanceof MetadataError) return error.message;
+  if (!(error instanceof FetchJsonError)) return `${what} ${url} could not be used (${error instanceof Error ? error.message : 'unknown error'})`;
+  switch (error.reason) {
+    case 'status':
+      return `${what} ${url} answered ${error.status}`;
+    case 'timeout':
+      return `${what} ${url} did not answer in time`;
+    case 'network':
+      return `${what} ${url} is unreachable`;
+    case 'too-large':
+      return `${what} ${url} is larger than jwks.maxResponseBytes`;
+    case 'not-json':
+      return `${what} ${url} is not JSON`;
+  }
+}
+
+function httpsUrl(document: Record<string, unknown>, field: string, url: string): string {
+  const value = document[field];
   if (typeof value === 'string') {
     try {
       if (new URL(value).protocol === 'https:') return value;
     } catch {
-      // fall through to the typed error below
+      // not a URL: the typed error below names the field
     }
   }
-  throw new MetadataError(`discovery document has no https "${field}"`);
+  throw new MetadataError(`the discovery document ${url} has no https "${field}"`);
+}
+
+async function fetchDocument(url: string, version: AccessTokenVersion, fetchOptions: FetchJsonOptions): Promise<Record<string, unknown>> {
+  const what = `the v${version} discovery document`;
+  let document: unknown;
+  try {
+    document = await fetchJson(url, fetchOptions);
+  } catch (error) {
+    throw new MetadataError(describeFetchFailure(what, url, error), { cause: error });
+  }
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) throw new MetadataError(`${what} ${url} is not a JSON object`);
+  return document as Record<string, unknown>;
 }
 
 /**
- * Fetches the v1.0 and v2.0 discovery documents of the configured authority (only the versions
- * that are accepted). Metadata comes from configuration, never from a token.
+ * Loads what validation needs, asking the authority only for what it must:
+ * - the v2.0 discovery document, always (every Entra flavour serves it; External ID and B2C serve
+ *   nothing else): its `issuer` byte for byte and its `jwks_uri`;
+ * - the v1.0 issuer, when v1.0 tokens are accepted: from the cloud table when the instance is a
+ *   known cloud (or `azureCloudInstance` names one), otherwise from the v1.0 discovery document;
+ *   a failure there only refuses v1.0 tokens (`v1Unavailable`), never every token.
+ * Metadata comes from configuration, never from a token.
+ * @throws {MetadataError} when the v2.0 document is unusable.
  */
 export async function loadAuthorityMetadata(options: ResolvedOboOptions): Promise<AuthorityMetadataDocument> {
+  const { authority } = options;
   const fetchOptions = { timeoutMs: options.jwks.timeoutMs, maxBytes: options.jwks.maxResponseBytes };
-  const versions = Object.keys(options.discoveryUrls) as AccessTokenVersion[];
-  const documents = await Promise.all(versions.map((v) => fetchJson(options.discoveryUrls[v]!, fetchOptions)));
+  const v1 = authority.discoveryUrlV1 === undefined ? undefined : fetchDocument(authority.discoveryUrlV1, '1.0', fetchOptions);
+  v1?.catch(() => undefined); // awaited below; this only keeps an early failure from being reported as unhandled
+  const v2 = await fetchDocument(authority.discoveryUrlV2, '2.0', fetchOptions);
+  const issuerV2 = httpsUrl(v2, 'issuer', authority.discoveryUrlV2);
+  const jwksUri = httpsUrl(v2, 'jwks_uri', authority.discoveryUrlV2);
+  const tokenEndpoint = typeof v2.token_endpoint === 'string' ? v2.token_endpoint : undefined;
   const issuers: Partial<Record<AccessTokenVersion, string>> = {};
-  let jwksUri: string | undefined;
-  versions.forEach((version, i) => {
-    const doc = documents[i];
-    if (typeof doc !== 'object' || doc === null) throw new MetadataError('discovery document is not a JSON object');
-    const record = doc as Record<string, unknown>;
-    issuers[version] = httpsUrl(record.issuer, 'issuer');
-    if (version === '2.0' || jwksUri === undefined) jwksUri = httpsUrl(record.jwks_uri, 'jwks_uri');
-  });
-  return { jwksUri: jwksUri!, issuers };
+  if (options.acceptedTokenVersions.has('2.0')) issuers['2.0'] = issuerV2;
+  let v1Unavailable: string | undefined;
+  if (authority.issuerV1 !== undefined) {
+    issuers['1.0'] = authority.issuerV1;
+  } else if (v1) {
+    try {
+      issuers['1.0'] = httpsUrl(await v1, 'issuer', authority.discoveryUrlV1!);
+    } catch (error) {
+      v1Unavailable = error instanceof Error ? error.message : 'the v1.0 discovery document could not be used';
+    }
+  }
+  return { jwksUri, issuerV2, tokenEndpoint, issuers, v1Unavailable };
 }

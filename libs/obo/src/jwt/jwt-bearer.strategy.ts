@@ -103,6 +103,7 @@ export class JwtBearerStrategy extends PassportStrategy(Strategy) implements OnM
     }
     const init = validateClaims(payload as Record<string, unknown>, this.options, {
       issuers: pending.metadata.issuers,
+      issuerV2: pending.metadata.issuerV2,
       keyIssuer: pending.key?.issuer,
       now: Math.floor(Date.now() / 1000),
     });

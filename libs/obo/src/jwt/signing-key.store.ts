@@ -4,7 +4,7 @@ import jwksRsa from 'jwks-rsa';
 import { fetchJson } from '../http/fetch-json.js';
 import { RESOLVED_OBO_OPTIONS } from '../options/obo-options.constants.js';
 import type { ResolvedOboOptions } from '../options/resolve-obo-options.js';
-import { loadAuthorityMetadata, type AuthorityMetadataDocument } from './authority-metadata.js';
+import { describeFetchFailure, loadAuthorityMetadata, MetadataError, type AuthorityMetadataDocument } from './authority-metadata.js';
 
 /** One usable signing key of the authority. */
 export interface SigningKey {
@@ -80,6 +80,7 @@ export class SigningKeyStore {
   private inFlight?: Promise<KeySet | undefined>;
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
   private failedUntil = 0;
+  private v1Refused = false;
   /** Number of JWKS fetches attempted so far (for tests and benchmarks). */
   fetchCount = 0;
 
@@ -94,6 +95,13 @@ export class SigningKeyStore {
   hasFreshKey(kid: string): boolean {
     const set = this.current;
     return set !== undefined && Date.now() - set.fetchedAt < this.options.jwks.cacheMaxAgeSeconds * 1000 && set.keys.has(kid);
+  }
+
+  /** Fetches the metadata and key set now (startup); `undefined` when that failed (already logged). */
+  async warmUp(): Promise<AuthorityMetadataDocument | undefined> {
+    // A failure here starts no backoff: the first request tries again rather than answering 503
+    // for a startup hiccup.
+    return (await this.refresh(false))?.metadata;
   }
 
   /**
@@ -114,36 +122,61 @@ export class SigningKeyStore {
     return { key, metadata: set.metadata };
   }
 
-  private refresh(): Promise<KeySet | undefined> {
-    this.inFlight ??= this.fetchKeySet().finally(() => (this.inFlight = undefined));
+  private refresh(backoffOnFailure = true): Promise<KeySet | undefined> {
+    this.inFlight ??= this.fetchKeySet(backoffOnFailure).finally(() => (this.inFlight = undefined));
     return this.inFlight;
   }
 
-  private async fetchKeySet(): Promise<KeySet | undefined> {
+  /**
+   * Keeps the last good v1.0 issuer when only the v1.0 document failed this time, and warns once
+   * when v1.0 tokens start (or stop) being refused: one failed optional document never takes all
+   * validation down, and never fills the log.
+   */
+  private withV1Issuer(metadata: AuthorityMetadataDocument): AuthorityMetadataDocument {
+    if (metadata.v1Unavailable === undefined) {
+      if (this.v1Refused) this.logger.log('v1.0 tokens are accepted again: the v1.0 discovery document is usable.');
+      this.v1Refused = false;
+      return metadata;
+    }
+    const lastGood = this.current?.metadata.issuers['1.0'];
+    if (lastGood !== undefined) return { ...metadata, issuers: { ...metadata.issuers, '1.0': lastGood } };
+    if (!this.v1Refused) {
+      this.logger.warn(
+        `v1.0 tokens are refused: ${metadata.v1Unavailable}. v2.0 tokens are not affected. Set azureCloudInstance to name the v1.0 issuer without that document, or acceptedTokenVersions: ['2.0'].`,
+      );
+    }
+    this.v1Refused = true;
+    return metadata;
+  }
+
+  private async fetchKeySet(backoffOnFailure: boolean): Promise<KeySet | undefined> {
     this.lastAttemptAt = Date.now();
     this.fetchCount++;
     const { timeoutMs, maxResponseBytes, failureBackoffSeconds } = this.options.jwks;
     try {
-      const metadata = await loadAuthorityMetadata(this.options);
+      const metadata = this.withV1Issuer(await loadAuthorityMetadata(this.options));
       const client = new jwksRsa.JwksClient({
         jwksUri: metadata.jwksUri,
         cache: false,
         rateLimit: false,
         fetcher: (uri: string) => fetchJson(uri, { timeoutMs, maxBytes: maxResponseBytes }) as Promise<{ keys: unknown[] }>,
       });
-      const raw: unknown = await client.getKeys();
+      const raw: unknown = await client.getKeys().catch((error: unknown) => {
+        throw new MetadataError(describeFetchFailure('the JWKS', metadata.jwksUri, error), { cause: error });
+      });
       const keys = new Map<string, SigningKey>();
       for (const jwk of Array.isArray(raw) ? raw : []) {
         const key = toSigningKey(jwk, this.options.algorithms);
         if (key && !keys.has(key.kid)) keys.set(key.kid, key);
       }
-      if (keys.size === 0) throw new Error('the JWKS holds no usable signing key');
+      if (keys.size === 0) throw new MetadataError(`the JWKS ${metadata.jwksUri} holds no usable signing key`);
       this.current = { keys, metadata, fetchedAt: Date.now() };
       return this.current;
     } catch (error) {
-      this.failedUntil = Date.now() + failureBackoffSeconds * 1000;
+      if (backoffOnFailure) this.failedUntil = Date.now() + failureBackoffSeconds * 1000;
       const reason = error instanceof Error ? error.message : 'unknown error';
-      this.logger.warn(`Signing keys could not be refreshed (${reason}); ${this.current ? 'keeping the last good key set' : `answering 503 for ${failureBackoffSeconds} s`}.`);
+      const outcome = this.current ? 'keeping the last good key set' : backoffOnFailure ? `answering 503 for ${failureBackoffSeconds} s` : 'the first request tries again';
+      this.logger.warn(`Signing keys could not be refreshed (${reason}); ${outcome}.`);
       return undefined;
     }
   }

@@ -15,8 +15,10 @@ export class ClaimsRejection extends Error {
 
 /** Context of the claim checks that do not come from the payload. */
 export interface ClaimsCheckContext {
-  /** Issuer per version from discovery (may be a `{tenantid}` template). */
+  /** Issuer per accepted version, from discovery or the cloud table (may be a `{tenantid}` template). */
   readonly issuers: Readonly<Partial<Record<AccessTokenVersion, string>>>;
+  /** The v2.0 discovery document's `issuer`, byte for byte (may be a `{tenantid}` template). */
+  readonly issuerV2: string;
   /** `issuer` of the JWK that verified the signature, when the key set publishes one. */
   readonly keyIssuer?: string;
   /** Current time in whole seconds. */
@@ -68,10 +70,11 @@ function checkIssuer(payload: Record<string, unknown>, options: ResolvedOboOptio
   if (payload.iss !== expected) fail('issuer mismatch');
   // Entra scopes each key with an issuer (possibly a `{tenantid}` template, v2.0 form). As in
   // Microsoft.IdentityModel, the filled-in key issuer must be the token's issuer or, for v1.0
-  // tokens, the v2.0 issuer of the same tenant.
+  // tokens, the v2.0 issuer of the same tenant, as discovery gave it (never built from the
+  // instance: in Azure China and External ID the issuer host is not the instance host).
   if (context.keyIssuer !== undefined) {
     const keyIssuer = context.keyIssuer.replaceAll('{tenantid}', tid);
-    if (keyIssuer !== expected && keyIssuer !== `${options.instance}${tid}/v2.0`) fail('signing key issuer mismatch');
+    if (keyIssuer !== expected && keyIssuer !== context.issuerV2.replaceAll('{tenantid}', tid)) fail('signing key issuer mismatch');
   }
   return ver;
 }

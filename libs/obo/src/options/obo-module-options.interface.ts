@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
+import type { AzureCloudInstance } from '../authority/entra-clouds.js';
 
 /** Token versions Entra ID issues; `ver` in the token is bound to the issuer form of that version. */
 export type AccessTokenVersion = '1.0' | '2.0';
@@ -79,8 +80,20 @@ export interface DistributedCacheOptions {
  * @example OboModule.forRoot({ tenantId: '<tenant GUID>', clientId: '<API client id>' })
  */
 export interface OboModuleOptions {
-  /** Authority host, `https` only. Default `https://login.microsoftonline.com/`. Change it for a sovereign cloud or a local authority. */
+  /**
+   * Authority host, `https` only. Default `https://login.microsoftonline.com/`. A sovereign cloud
+   * (`https://login.microsoftonline.us/`, `https://login.chinacloudapi.cn/`), External ID
+   * (`https://<name>.ciamlogin.com/`) or a local authority. Azure AD B2C (`*.b2clogin.com`) is refused.
+   */
   instance?: string;
+  /**
+   * The Entra cloud of {@link instance}, which names the issuer of v1.0 tokens without fetching the
+   * v1.0 discovery document. Default: inferred from the instance host (`login.microsoftonline.com`:
+   * `AzurePublic`, `login.microsoftonline.us`: `AzureUsGovernment`, `login.chinacloudapi.cn`:
+   * `AzureChina`); set it when the instance is a proxy or another host of that cloud. For other hosts
+   * the v1.0 issuer comes from the v1.0 discovery document, and if that fails v1.0 tokens are refused.
+   */
+  azureCloudInstance?: AzureCloudInstance;
   /** Directory (tenant) GUID; or `organizations` / `common` together with {@link allowedTenants} for a multi-tenant API. */
   tenantId: string;
   /** The API's application (client) id, a GUID. */
@@ -89,7 +102,7 @@ export interface OboModuleOptions {
   audience?: string | readonly string[];
   /** Tenants whose tokens a multi-tenant API accepts (GUIDs). Required when `tenantId` is `organizations` or `common`. */
   allowedTenants?: readonly string[];
-  /** Accepted token versions. Default `['1.0', '2.0']`. */
+  /** Accepted token versions. Default `['1.0', '2.0']`; `['2.0']` for an External ID (`ciamlogin.com`) instance. */
   acceptedTokenVersions?: readonly AccessTokenVersion[];
   /** Clock skew allowed on `exp`, `nbf` and `iat`, in seconds. Default 60; at most 300. */
   clockToleranceSeconds?: number;

@@ -23,16 +23,66 @@ describe('resolveOboOptions', () => {
     expect(resolved.algorithms).toEqual(['RS256']);
     expect(resolved.clockToleranceSeconds).toBe(60);
     expect(resolved.audience).toEqual([clientId, `api://${clientId}`]);
-    expect(resolved.discoveryUrls).toEqual({
-      '2.0': `https://login.microsoftonline.com/${tenantId}/v2.0/.well-known/openid-configuration`,
-      '1.0': `https://login.microsoftonline.com/${tenantId}/.well-known/openid-configuration`,
+    // #100: the public cloud's v1.0 issuer comes from the cloud table; only the v2.0 document is fetched.
+    expect(resolved.authority).toEqual({
+      flavour: 'workforce',
+      cloud: 'AzurePublic',
+      discoveryUrlV2: `https://login.microsoftonline.com/${tenantId}/v2.0/.well-known/openid-configuration`,
+      discoveryUrlV1: undefined,
+      issuerV1: 'https://sts.windows.net/{tenantid}/',
     });
     expect(resolved.jwks).toEqual({ cacheMaxAgeSeconds: 600, cooldownSeconds: 30, failureBackoffSeconds: 5, timeoutMs: 5000, maxResponseBytes: 524288 });
   });
 
   it('derives discovery URLs from the instance alone, so a sovereign cloud or local authority needs one option', () => {
     const resolved = resolveOboOptions({ tenantId, clientId, instance: 'https://login.microsoftonline.us', acceptedTokenVersions: ['2.0'] });
-    expect(resolved.discoveryUrls).toEqual({ '2.0': `https://login.microsoftonline.us/${tenantId}/v2.0/.well-known/openid-configuration` });
+    expect(resolved.authority.discoveryUrlV2).toBe(`https://login.microsoftonline.us/${tenantId}/v2.0/.well-known/openid-configuration`);
+    expect(resolved.authority.discoveryUrlV1).toBeUndefined();
+  });
+
+  describe('#100 the v1.0 issuer without the v1.0 document', () => {
+    it.each([
+      ['https://login.microsoftonline.com/', 'AzurePublic', 'https://sts.windows.net/{tenantid}/'],
+      ['https://login.microsoftonline.us/', 'AzureUsGovernment', 'https://sts.windows.net/{tenantid}/'],
+      ['https://login.chinacloudapi.cn/', 'AzureChina', 'https://sts.chinacloudapi.cn/{tenantid}/'],
+      ['https://login.partner.microsoftonline.cn/', 'AzureChina', 'https://sts.chinacloudapi.cn/{tenantid}/'],
+    ])('knows the v1.0 issuer of %s from the cloud table (%s) and fetches no v1.0 document', (instance, cloud, issuerV1) => {
+      const { authority } = resolveOboOptions({ tenantId, clientId, instance });
+      expect(authority).toMatchObject({ flavour: 'workforce', cloud, issuerV1, discoveryUrlV1: undefined });
+    });
+
+    it('takes azureCloudInstance over the host, for a proxy or a host the table does not list', () => {
+      const { authority } = resolveOboOptions({ tenantId, clientId, instance: 'https://login.proxy.contoso.test/', azureCloudInstance: 'AzureChina' });
+      expect(authority).toMatchObject({ cloud: 'AzureChina', issuerV1: 'https://sts.chinacloudapi.cn/{tenantid}/', discoveryUrlV1: undefined });
+    });
+
+    it('falls back to the v1.0 document only for a host no table names (a local authority)', () => {
+      const { authority } = resolveOboOptions({ tenantId, clientId, instance: 'https://127.0.0.1:8443/' });
+      expect(authority).toMatchObject({ cloud: undefined, issuerV1: undefined, discoveryUrlV1: `https://127.0.0.1:8443/${tenantId}/.well-known/openid-configuration` });
+    });
+
+    it('refuses an unknown azureCloudInstance, naming the choices', () => {
+      expect(failure({ azureCloudInstance: 'AzureGermany' as never }).message).toBe(
+        'OboModule option "azureCloudInstance" must be one of AzurePublic, AzureUsGovernment, AzureChina (got "AzureGermany").',
+      );
+    });
+
+    it('accepts only v2.0 tokens by default on External ID (ciamlogin.com), fetching nothing for v1.0', () => {
+      const resolved = resolveOboOptions({ tenantId, clientId, instance: 'https://contoso.ciamlogin.com/' });
+      expect([...resolved.acceptedTokenVersions]).toEqual(['2.0']);
+      expect(resolved.authority).toMatchObject({ flavour: 'external-id', cloud: undefined, issuerV1: undefined, discoveryUrlV1: undefined });
+      expect(resolved.authority.discoveryUrlV2).toBe(`https://contoso.ciamlogin.com/${tenantId}/v2.0/.well-known/openid-configuration`);
+    });
+  });
+
+  describe('#105 Azure AD B2C', () => {
+    it.each(['https://contoso.b2clogin.com/', 'https://CONTOSO.B2CLOGIN.COM/'])('refuses the B2C instance %s at startup, saying why and what to use', (instance) => {
+      const error = failure({ instance });
+      expect(error.option).toBe('instance');
+      expect(error.message).toContain('Azure AD B2C');
+      expect(error.message).toContain('no On-Behalf-Of');
+      expect(error.message).toContain('ciamlogin.com');
+    });
   });
 
   it('lower-cases configured GUIDs so they compare exactly with Entra tid claims', () => {

@@ -1,4 +1,6 @@
-import { discoveryUrlV1, discoveryUrlV2, MULTI_TENANT_SEGMENTS } from '../authority/entra-authority.js';
+import { MULTI_TENANT_SEGMENTS } from '../authority/entra-authority.js';
+import { flavourOfHost } from '../authority/authority-flavour.js';
+import { resolveAuthority, type ResolvedAuthority } from '../authority/resolve-authority.js';
 import { OboConfigurationError } from '../errors/obo.error.js';
 import { describeValue, wholeNumber } from './option-checks.js';
 import type { AccessTokenVersion, JwksOptions, OboModuleOptions } from './obo-module-options.interface.js';
@@ -22,7 +24,7 @@ export interface ResolvedOboOptions extends ResolvedOutboundOptions {
   readonly scopeClaim: string;
   readonly roleClaim: string;
   readonly realm?: string;
-  readonly discoveryUrls: Readonly<Partial<Record<AccessTokenVersion, string>>>;
+  readonly authority: ResolvedAuthority;
   readonly jwks: Readonly<Required<JwksOptions>>;
 }
 
@@ -88,8 +90,9 @@ function resolveAlgorithms(value: unknown): string[] {
   return list;
 }
 
-function resolveVersions(value: unknown): Set<AccessTokenVersion> {
-  if (value === undefined) return new Set(['1.0', '2.0']);
+function resolveVersions(value: unknown, instance: string): Set<AccessTokenVersion> {
+  // External ID apps get v2.0 access tokens; accepting v1.0 there is an explicit choice.
+  if (value === undefined) return new Set(flavourOfHost(new URL(instance).host) === 'external-id' ? ['2.0'] : ['1.0', '2.0']);
   const list = nonEmptyStrings('acceptedTokenVersions', value);
   const bad = list.find((v) => v !== '1.0' && v !== '2.0');
   if (bad) throw new OboConfigurationError('acceptedTokenVersions', `accepts "1.0" and "2.0" only (got ${describeValue(bad)}).`);
@@ -111,10 +114,8 @@ export function resolveOboOptions(options: OboModuleOptions): ResolvedOboOptions
   const instance = resolveInstance(options.instance);
   const tenant = resolveTenant(options);
   const clientId = guid('clientId', options.clientId);
-  const versions = resolveVersions(options.acceptedTokenVersions);
-  const discoveryUrls: Partial<Record<AccessTokenVersion, string>> = {};
-  if (versions.has('2.0')) discoveryUrls['2.0'] = discoveryUrlV2(instance, tenant.tenantId);
-  if (versions.has('1.0')) discoveryUrls['1.0'] = discoveryUrlV1(instance, tenant.tenantId);
+  const versions = resolveVersions(options.acceptedTokenVersions, instance);
+  const authority = resolveAuthority(instance, tenant.tenantId, versions, options.azureCloudInstance);
   const realm = options.realm;
   if (realm !== undefined && (typeof realm !== 'string' || /[^\x20\x21\x23-\x5b\x5d-\x7e]/.test(realm))) {
     throw new OboConfigurationError('realm', 'must be printable ASCII without quotes or backslashes.');
@@ -136,7 +137,7 @@ export function resolveOboOptions(options: OboModuleOptions): ResolvedOboOptions
     scopeClaim: claimName('scopeClaim', options.scopeClaim, 'scp'),
     roleClaim: claimName('roleClaim', options.roleClaim, 'roles'),
     realm,
-    discoveryUrls,
+    authority,
     jwks: {
       cacheMaxAgeSeconds: wholeNumber('jwks.cacheMaxAgeSeconds', jwks.cacheMaxAgeSeconds, 600, 1, 86_400),
       cooldownSeconds: wholeNumber('jwks.cooldownSeconds', jwks.cooldownSeconds, 30, 0, 3_600),

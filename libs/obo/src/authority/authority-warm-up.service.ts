@@ -1,0 +1,96 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { AuthError } from '@azure/msal-node';
+import { OboConfigurationError } from '../errors/obo.error.js';
+import type { AuthorityMetadataDocument } from '../jwt/authority-metadata.js';
+import type { AccessTokenVersion } from '../options/obo-module-options.interface.js';
+import { SigningKeyStore } from '../jwt/signing-key.store.js';
+import { RESOLVED_OBO_OPTIONS } from '../options/obo-options.constants.js';
+import type { ResolvedOboOptions } from '../options/resolve-obo-options.js';
+import { CONFIDENTIAL_CLIENT, type ConfidentialClient } from '../token-acquisition/confidential-client.provider.js';
+import { tenantAuthority } from './entra-authority.js';
+
+/** msal-node's codes for "the authority's metadata is not acceptable" (no token request is made). */
+const RESOLUTION_ERRORS = new Set(['endpoints_resolution_error', 'issuer_validation_failed']);
+
+function hostOf(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    return new URL(url).host;
+  } catch {
+    return undefined; // a Redis client object or an unparsable URL: nothing to list
+  }
+}
+
+/**
+ * At startup, loads the authority's metadata and signing keys once, has msal-node resolve the
+ * token authority when a client credential is configured, and logs what operators allow-list:
+ * the effective issuers, the JWKS URI and every outbound host. A failure to reach the authority
+ * is a warning (requests answer 503 with `Retry-After` until it is reachable, then recover); an
+ * authority that answers with metadata msal-node refuses is a configuration error.
+ */
+@Injectable()
+export class AuthorityWarmUp implements OnApplicationBootstrap {
+  private readonly logger = new Logger('OboModule');
+
+  constructor(
+    @Inject(RESOLVED_OBO_OPTIONS) private readonly options: ResolvedOboOptions,
+    private readonly keys: SigningKeyStore,
+    @Inject(CONFIDENTIAL_CLIENT) private readonly client: ConfidentialClient | null,
+  ) {}
+
+  /** @throws {OboConfigurationError} when the authority is reachable but msal-node refuses its metadata. */
+  async onApplicationBootstrap(): Promise<void> {
+    const metadata = await this.keys.warmUp();
+    if (metadata && this.client) await this.checkTokenAuthority(metadata, this.client);
+    this.logger.log(this.describe(metadata));
+  }
+
+  /** msal-node validates the discovery `issuer` against the authority's host and `knownAuthorities`. */
+  private async checkTokenAuthority(metadata: AuthorityMetadataDocument, client: ConfidentialClient): Promise<void> {
+    const { instance, tenantId, multiTenant } = this.options;
+    const authority = tenantAuthority(instance, multiTenant ? 'organizations' : tenantId);
+    try {
+      // Resolves the authority (one discovery request, kept by msal for 24 h) and sends nothing else.
+      await client.application.getAuthCodeUrl({ scopes: ['openid'], redirectUri: 'https://localhost/', authority });
+    } catch (error) {
+      if (!(error instanceof AuthError) || !RESOLUTION_ERRORS.has(error.errorCode)) {
+        this.logger.warn(`msal-node could not resolve the token authority ${authority} at startup (${error instanceof AuthError ? error.errorCode : 'unexpected error'}); token requests will retry.`);
+        return;
+      }
+      const issuerHost = hostOf(metadata.issuerV2) ?? metadata.issuerV2;
+      throw new OboConfigurationError(
+        'knownAuthorities',
+        `must list "${issuerHost}": msal-node refuses the authority ${authority} because its discovery issuer ${metadata.issuerV2} is on that host, ` +
+          `which is neither the instance host nor a Microsoft host it knows (${error.errorCode}).`,
+      );
+    }
+  }
+
+  private describe(metadata: AuthorityMetadataDocument | undefined): string {
+    const { authority, acceptedTokenVersions, instance } = this.options;
+    const cloud = authority.cloud ?? 'cloud not in the table';
+    if (!metadata) {
+      return `Authority ${instance} (${authority.flavour}, ${cloud}) not reachable at startup: protected routes answer 503 with Retry-After until it is.`;
+    }
+    const { multiTenant, tenantId } = this.options;
+    const issuerOf = (version: AccessTokenVersion) => {
+      const issuer = metadata.issuers[version];
+      if (issuer === undefined) return 'refused (see the warning above)';
+      return multiTenant ? issuer : issuer.replaceAll('{tenantid}', tenantId);
+    };
+    const issuers = [...acceptedTokenVersions]
+      .sort()
+      .map((version) => `v${version} ${issuerOf(version)}`)
+      .join(', ');
+    const hosts = new Set<string>([new URL(authority.discoveryUrlV2).host]);
+    for (const url of [authority.discoveryUrlV1, metadata.jwksUri, this.client ? metadata.tokenEndpoint : undefined]) {
+      const host = hostOf(url);
+      if (host) hosts.add(host);
+    }
+    for (const api of this.options.downstreamApis.values()) hosts.add(new URL(api.baseUrl).host);
+    const redis = this.options.distributedCache?.redis;
+    const redisHost = typeof redis === 'string' ? hostOf(redis) : undefined;
+    if (redisHost) hosts.add(redisHost);
+    return `Authority ${instance} (${authority.flavour}, ${cloud}): issuers ${issuers}; JWKS ${metadata.jwksUri}; outbound hosts ${[...hosts].join(', ')}.`;
+  }
+}

@@ -13,6 +13,7 @@ import { extractBearerToken, type BearerSource } from './extract-bearer-token.js
 import { JwtBearerStrategy, pendingValidations, type PendingValidation } from './jwt-bearer.strategy.js';
 import { ValidatedTokenCache } from './validated-token.cache.js';
 import { SigningKeysUnavailableError } from './signing-key.store.js';
+import { ThrottledWarning } from './throttled-warning.js';
 import { ClaimsRejection } from './validate-claims.js';
 
 /**
@@ -24,6 +25,8 @@ import { ClaimsRejection } from './validate-claims.js';
 @Injectable()
 export class JwtAuthGuard extends AuthGuard() {
   private readonly logger = new Logger(JwtAuthGuard.name);
+  // Oversized tokens can come in floods: one line a minute, with the count of the others.
+  private readonly sizeWarning = new ThrottledWarning(this.logger, 60_000);
   private readonly authOptions: IAuthModuleOptions;
   /** AuthGuard's options; an app's `PassportModule.register()` may property-inject its own. */
   declare options: IAuthModuleOptions;
@@ -54,6 +57,7 @@ export class JwtAuthGuard extends AuthGuard() {
     let known: Principal | undefined;
     const extracted = extractBearerToken(request, this.oboOptions.maxTokenLength, (token) => (known = this.validated.get(token)) !== undefined);
     if (extracted.kind !== 'token') {
+      if (extracted.kind === 'too-long') this.warnTooLong(extracted.length);
       const exception = extracted.kind === 'missing' ? tokenMissing(realm) : extracted.kind === 'malformed' ? invalidRequest(realm) : invalidToken(realm);
       throw withRejectionHeaders(context, this.adapterHost, exception);
     }
@@ -63,6 +67,14 @@ export class JwtAuthGuard extends AuthGuard() {
       return true;
     }
     return this.validateFully(context, request, extracted.token);
+  }
+
+  /** One line with the size (never the token): a legitimate user in many groups is told apart from junk. */
+  private warnTooLong(length: number): void {
+    const max = this.oboOptions.maxTokenLength;
+    this.sizeWarning.warn(
+      () => `Bearer token refused for its size: ${length} characters, over maxTokenLength (${max}). If real users carry tokens this large (many groups, wids or roles), raise maxTokenLength.`,
+    );
   }
 
   /** Full validation through passport-jwt and the strategy; remembers the token once it passed. */

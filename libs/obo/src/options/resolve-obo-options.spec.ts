@@ -22,6 +22,7 @@ describe('resolveOboOptions', () => {
     expect([...resolved.acceptedTokenVersions]).toEqual(['1.0', '2.0']);
     expect(resolved.algorithms).toEqual(['RS256']);
     expect(resolved.clockToleranceSeconds).toBe(60);
+    expect(resolved.maxTokenLength).toBe(16_384); // #110: Node's default header limit, so every token Node delivers fits
     expect(resolved.audience).toEqual([clientId, `api://${clientId}`]);
     expect(resolved.discoveryUrls).toEqual({
       '2.0': `https://login.microsoftonline.com/${tenantId}/v2.0/.well-known/openid-configuration`,

@@ -27,6 +27,13 @@ export interface ResolvedOboOptions extends ResolvedOutboundOptions {
 }
 
 export const DEFAULT_INSTANCE = 'https://login.microsoftonline.com/';
+/**
+ * Node's default `maxHeaderSize` (16,384 bytes, counting the URL and every header name and value):
+ * the longest token Node can deliver is 16,384 - 1 - 20 (`Authorization` and `Bearer `) - the URL and
+ * the other headers, so with Node's defaults this cap never refuses a token Node accepted. It binds
+ * when the operator raises `--max-http-header-size` (users in hundreds of groups) without raising it.
+ */
+export const DEFAULT_MAX_TOKEN_LENGTH = 16_384;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MULTI_TENANT = MULTI_TENANT_SEGMENTS;
 const ASYMMETRIC = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']);
@@ -128,7 +135,7 @@ export function resolveOboOptions(options: OboModuleOptions): ResolvedOboOptions
     acceptedTokenVersions: versions,
     clockToleranceSeconds: wholeNumber('clockToleranceSeconds', options.clockToleranceSeconds, 60, 0, 300),
     algorithms: resolveAlgorithms(options.algorithms),
-    maxTokenLength: wholeNumber('maxTokenLength', options.maxTokenLength, 12_288, 256, 65_536),
+    maxTokenLength: wholeNumber('maxTokenLength', options.maxTokenLength, DEFAULT_MAX_TOKEN_LENGTH, 256, 65_536),
     maxTokenLifetimeSeconds: wholeNumber('maxTokenLifetimeSeconds', options.maxTokenLifetimeSeconds, 108_000, 60, 604_800),
     validatedTokenCacheMaxEntries: wholeNumber('validatedTokenCacheMaxEntries', options.validatedTokenCacheMaxEntries, 10_000, 0, 1_000_000),
     allowedClientApplications:

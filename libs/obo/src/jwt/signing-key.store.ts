@@ -5,7 +5,7 @@ import { fetchJson } from '../http/fetch-json.js';
 import { RESOLVED_OBO_OPTIONS } from '../options/obo-options.constants.js';
 import type { ResolvedOboOptions } from '../options/resolve-obo-options.js';
 import { loadAuthorityMetadata, type AuthorityMetadataDocument } from './authority-metadata.js';
-import { parseJwks } from './jwks-keys.js';
+import { jwksUriFor, parseJwks } from './jwks-keys.js';
 
 /** One usable signing key of the authority. */
 export interface SigningKey {
@@ -104,7 +104,7 @@ export class SigningKeyStore {
     try {
       const metadata = await loadAuthorityMetadata(this.options);
       const client = new jwksRsa.JwksClient({
-        jwksUri: metadata.jwksUri,
+        jwksUri: jwksUriFor(metadata.jwksUri, this.options.clientId, this.options.jwks.appSpecificKeys),
         cache: false,
         rateLimit: false,
         fetcher: (uri: string) => fetchJson(uri, { timeoutMs, maxBytes: maxResponseBytes }) as Promise<{ keys: unknown[] }>,

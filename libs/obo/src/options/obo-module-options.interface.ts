@@ -15,6 +15,13 @@ export interface JwksOptions {
   timeoutMs?: number;
   /** Largest discovery or JWKS response accepted, in bytes. Default 524288 (512 KiB). */
   maxResponseBytes?: number;
+  /**
+   * Fetch the app-specific key set, `<jwks_uri>?appid=<clientId>`, instead of the tenant's: needed
+   * when this API's app registration has SAML SSO or a claims-mapping policy (Entra then signs its
+   * tokens with keys published only there). Such an app cannot call On-Behalf-Of: a downstream API
+   * with tokenKind `user` is then a startup error. Default false.
+   */
+  appSpecificKeys?: boolean;
 }
 
 /** A certificate credential: the PEM private key and the certificate's SHA-256 thumbprint (hex). */

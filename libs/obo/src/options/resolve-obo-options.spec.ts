@@ -28,7 +28,7 @@ describe('resolveOboOptions', () => {
       '2.0': `https://login.microsoftonline.com/${tenantId}/v2.0/.well-known/openid-configuration`,
       '1.0': `https://login.microsoftonline.com/${tenantId}/.well-known/openid-configuration`,
     });
-    expect(resolved.jwks).toEqual({ cacheMaxAgeSeconds: 600, cooldownSeconds: 30, failureBackoffSeconds: 5, timeoutMs: 5000, maxResponseBytes: 524288 });
+    expect(resolved.jwks).toEqual({ cacheMaxAgeSeconds: 600, cooldownSeconds: 30, failureBackoffSeconds: 5, timeoutMs: 5000, maxResponseBytes: 524288, appSpecificKeys: false });
   });
 
   it('derives discovery URLs from the instance alone, so a sovereign cloud or local authority needs one option', () => {
@@ -70,6 +70,7 @@ describe('resolveOboOptions', () => {
     ['scopeClaim', { scopeClaim: 'has space' }, 'claim name'],
     ['realm', { realm: 'a"b' }, 'without quotes'],
     ['jwks.timeoutMs', { jwks: { timeoutMs: 0 } }, 'from 100'],
+    ['jwks.appSpecificKeys', { jwks: { appSpecificKeys: 'yes' as never } }, 'true or false'],
   ])('refuses a bad %s at startup with a message that says how to fix it (%j)', (option, options, fix) => {
     const error = failure(options);
     expect(error.code).toBe('ERR_OBO_CONFIG_INVALID');

@@ -2,6 +2,7 @@ import { discoveryUrlV1, discoveryUrlV2, MULTI_TENANT_SEGMENTS } from '../author
 import { OboConfigurationError } from '../errors/obo.error.js';
 import { describeValue, wholeNumber } from './option-checks.js';
 import type { AccessTokenVersion, JwksOptions, OboModuleOptions } from './obo-module-options.interface.js';
+import { resolveAppSpecificKeys } from './resolve-app-specific-keys.js';
 import { resolveOutboundOptions, type ResolvedOutboundOptions } from './resolve-outbound-options.js';
 
 /** Options with every default applied and every value checked. Internal. */
@@ -150,6 +151,7 @@ export function resolveOboOptions(options: OboModuleOptions): ResolvedOboOptions
       failureBackoffSeconds: wholeNumber('jwks.failureBackoffSeconds', jwks.failureBackoffSeconds, 5, 0, 300),
       timeoutMs: wholeNumber('jwks.timeoutMs', jwks.timeoutMs, 5_000, 100, 60_000),
       maxResponseBytes: wholeNumber('jwks.maxResponseBytes', jwks.maxResponseBytes, 524_288, 1_024, 16_777_216),
+      appSpecificKeys: resolveAppSpecificKeys(options),
     },
     ...resolveOutboundOptions(options),
   };

@@ -1,5 +1,6 @@
 import { discoveryUrlV1, discoveryUrlV2, MULTI_TENANT_SEGMENTS } from '../authority/entra-authority.js';
 import { OboConfigurationError } from '../errors/obo.error.js';
+import { checkOptionKeys } from './check-option-keys.js';
 import { describeValue, wholeNumber } from './option-checks.js';
 import type { AccessTokenVersion, JwksOptions, OboModuleOptions } from './obo-module-options.interface.js';
 import { resolveAppSpecificKeys } from './resolve-app-specific-keys.js';
@@ -116,6 +117,7 @@ function claimName(option: string, value: unknown, fallback: string): string {
  */
 export function resolveOboOptions(options: OboModuleOptions): ResolvedOboOptions {
   if (!options || typeof options !== 'object') throw new OboConfigurationError('options', 'must be an object with at least tenantId and clientId.');
+  checkOptionKeys(options);
   const instance = resolveInstance(options.instance);
   const tenant = resolveTenant(options);
   const clientId = guid('clientId', options.clientId);

@@ -32,8 +32,8 @@ export const DEFAULT_INSTANCE = 'https://login.microsoftonline.com/';
 /**
  * Node's default `maxHeaderSize` (16,384 bytes, counting the URL and every header name and value):
  * the longest token Node can deliver is 16,384 - 1 - 20 (`Authorization` and `Bearer `) - the URL and
- * the other headers, so with Node's defaults this cap never refuses a token Node accepted. It binds
- * when the operator raises `--max-http-header-size` (users in hundreds of groups) without raising it.
+ * the other headers, so with Node's defaults this cap never refuses a token Node accepted. It only
+ * binds once the operator raises `--max-http-header-size` (users in hundreds of groups); raise both.
  */
 export const DEFAULT_MAX_TOKEN_LENGTH = 16_384;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -277,13 +277,15 @@ describe('4.1 transport and extraction', () => {
     });
   });
 
-  describe('#12 15 KB tokens are refused before any decoding or key fetch', () => {
+  // The default cap (16384, #110) lets through every token Node's 16 KiB header limit delivers; the
+  // cap is pinned at the old 12288 here so 15 KB tokens still reach the app and meet it.
+  describe('#12 15 KB tokens over maxTokenLength (12288) are refused before any decoding or key fetch', () => {
     let fresh: LocalAuthority;
     let freshApi: ApiUnderTest;
 
     beforeAll(async () => {
       fresh = await LocalAuthority.start();
-      freshApi = await startApi(optionsFor(fresh));
+      freshApi = await startApi(optionsFor(fresh, { maxTokenLength: 12_288 }));
     });
 
     afterAll(async () => {

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AppRegistry, type AppRegistration } from './app-registrations.js';
-import { generateAuthorityKey, type AuthorityKey } from './authority-keys.js';
+import { generateAuthorityKey, selfSignedCertificate, type AuthorityKey } from './authority-keys.js';
 import { certificateFromEnvironment, ensureDevCertificate } from './dev-certificate.js';
 import { assertLoopback } from './loopback.js';
 import { discoveryDocument, isMultiTenantSegment, replyWithFault, sendJson, type EndpointFault } from './metadata-endpoints.js';
@@ -166,6 +166,30 @@ export class LocalAuthority {
     this.published.publish(key, options.issuer);
   }
 
+  /**
+   * Publishes `key` with a self-signed X.509 certificate in `x5c` (made with openssl at run time):
+   * `x5c-only` leaves out `n`/`e`, as some JWKS do; `certificateOf` puts another key's certificate
+   * there, so `n`/`e` and the certificate disagree. Tokens are not signed with it unless asked.
+   */
+  publishKeyWithCertificate(key: AuthorityKey, options: { form?: 'x5c-only' | 'n-e-and-x5c'; certificateOf?: AuthorityKey } = {}): void {
+    const { n, e, ...rest } = key.publicJwk;
+    const x5c = [selfSignedCertificate(options.certificateOf ?? key)];
+    this.published.publishJwk(options.form === 'x5c-only' ? { ...rest, x5c } : { ...rest, n, e, x5c }, { key });
+  }
+
+  /** Publishes a JWK exactly as given (malformed material, a short modulus, `use: enc`, ...), for fault tests. */
+  publishJwk(jwk: Record<string, unknown>): void {
+    this.published.publishJwk(jwk);
+  }
+
+  /**
+   * Publishes `key` only in the app-specific key set served at `.../discovery/v2.0/keys?appid=<appId>`
+   * (what Entra does for an app with SAML SSO or a claims-mapping policy); the tenant-wide set lacks it.
+   */
+  publishAppKey(appId: string, key: AuthorityKey): void {
+    this.published.publishJwk(key.publicJwk, { key, appId });
+  }
+
   /** Removes a key from the JWKS (tokens it signed stop validating once caches refresh). */
   unpublishKey(kid: string): void {
     this.published.unpublish(kid);
@@ -259,7 +283,7 @@ export class LocalAuthority {
     }
     if (req.method === 'GET' && (rest === 'discovery/v2.0/keys' || rest === 'discovery/keys')) {
       this.requests.jwks++;
-      return replyWithFault(res, this.jwksFault, this.published.publicJwks(), () => this.jwks());
+      return replyWithFault(res, this.jwksFault, this.published.publicJwks(), () => this.jwks(new URL(req.url ?? '/', this.instance).searchParams.get('appid')));
     }
     if (rest === 'oauth2/v2.0/token') {
       this.requests.token++;
@@ -275,7 +299,8 @@ export class LocalAuthority {
     return discoveryDocument(this.instance, tenant, v2, v2 ? this.issuerV2(template) : this.issuerV1(template));
   }
 
-  private jwks(): unknown {
-    return this.published.jwks(this.publishKeyIssuer ? this.issuerV2('{tenantid}') : undefined);
+  /** The tenant-wide key set, or with `appId` the app-specific one (tenant keys plus that app's). */
+  private jwks(appId: string | null): unknown {
+    return this.published.jwks(this.publishKeyIssuer ? this.issuerV2('{tenantid}') : undefined, appId);
   }
 }

@@ -7,8 +7,8 @@ export type BearerExtraction =
   | { readonly kind: 'missing' }
   /** Malformed: junk after the token, two headers, or a second transport. */
   | { readonly kind: 'malformed' }
-  /** Longer than the configured cap; rejected before any decoding. */
-  | { readonly kind: 'too-long' };
+  /** Longer than the configured cap; rejected before any decoding. `length` is the token's, in characters. */
+  | { readonly kind: 'too-long'; readonly length: number };
 
 /** The request fields the extractor reads (Node's `IncomingMessage`, plus a parsed body if any). */
 export type BearerSource = Pick<IncomingMessage, 'headers' | 'url'> & {
@@ -71,7 +71,7 @@ export function extractBearerToken(request: BearerSource, maxTokenLength: number
   const rest = header.slice(schemeLength);
   if (rest.trim() === '') return { kind: 'missing' };
   if (hasOtherTransport(request)) return { kind: 'malformed' };
-  if (rest.length - 1 > maxTokenLength) return { kind: 'too-long' };
+  if (rest.length - 1 > maxTokenLength) return { kind: 'too-long', length: rest.length - 1 };
   const token = rest.slice(1);
   if (rest[0] !== ' ') return { kind: 'malformed' };
   if (!known?.(token) && !TOKEN68.test(token)) return { kind: 'malformed' };

@@ -12,7 +12,8 @@ import { PublicMetadata } from '../scopes/public.decorator.js';
 import { extractBearerToken, type BearerSource } from './extract-bearer-token.js';
 import { JwtBearerStrategy, pendingValidations, type PendingValidation } from './jwt-bearer.strategy.js';
 import { ValidatedTokenCache } from './validated-token.cache.js';
-import { SigningKeysUnavailableError } from './signing-key.store.js';
+import { SigningKeysUnavailableError, UnknownSigningKeyError } from './signing-key.store.js';
+import { ThrottledWarning } from './throttled-warning.js';
 import { ClaimsRejection } from './validate-claims.js';
 
 /**
@@ -24,6 +25,10 @@ import { ClaimsRejection } from './validate-claims.js';
 @Injectable()
 export class JwtAuthGuard extends AuthGuard() {
   private readonly logger = new Logger(JwtAuthGuard.name);
+  // Oversized tokens can come in floods: one line a minute, with the count of the others.
+  private readonly sizeWarning = new ThrottledWarning(this.logger, 60_000);
+  // Random kids are what an attacker sends: one line a minute, and never the kid itself.
+  private readonly unknownKeyWarning = new ThrottledWarning(this.logger, 60_000);
   private readonly authOptions: IAuthModuleOptions;
   /** AuthGuard's options; an app's `PassportModule.register()` may property-inject its own. */
   declare options: IAuthModuleOptions;
@@ -54,6 +59,7 @@ export class JwtAuthGuard extends AuthGuard() {
     let known: Principal | undefined;
     const extracted = extractBearerToken(request, this.oboOptions.maxTokenLength, (token) => (known = this.validated.get(token)) !== undefined);
     if (extracted.kind !== 'token') {
+      if (extracted.kind === 'too-long') this.warnTooLong(extracted.length);
       const exception = extracted.kind === 'missing' ? tokenMissing(realm) : extracted.kind === 'malformed' ? invalidRequest(realm) : invalidToken(realm);
       throw withRejectionHeaders(context, this.adapterHost, exception);
     }
@@ -63,6 +69,24 @@ export class JwtAuthGuard extends AuthGuard() {
       return true;
     }
     return this.validateFully(context, request, extracted.token);
+  }
+
+  /** One line with the size (never the token): a legitimate user in many groups is told apart from junk. */
+  private warnTooLong(length: number): void {
+    const max = this.oboOptions.maxTokenLength;
+    this.sizeWarning.warn(
+      () => `Bearer token refused for its size: ${length} characters, over maxTokenLength (${max}). If real users carry tokens this large (many groups, wids or roles), raise maxTokenLength.`,
+    );
+  }
+
+  private unknownKeyLine(): string {
+    if (this.oboOptions.jwks.appSpecificKeys) {
+      return 'Token rejected: its signing key (kid) is in neither the tenant key set nor this app\u2019s app-specific key set (a forged token, or a key the authority no longer publishes).';
+    }
+    return (
+      'Token rejected: its signing key (kid) is in no key set of the authority. If this API\u2019s app registration has SAML SSO or a claims-mapping policy, ' +
+      'Entra signs its tokens with app-specific keys: set jwks.appSpecificKeys to true. Otherwise it is a forged token or a key the authority no longer publishes.'
+    );
   }
 
   /** Full validation through passport-jwt and the strategy; remembers the token once it passed. */
@@ -109,6 +133,11 @@ export class JwtAuthGuard extends AuthGuard() {
     const { realm } = this.oboOptions;
     if (error instanceof OboHttpException) return error;
     if (error instanceof SigningKeysUnavailableError) return signingKeysUnavailable(error.retryAfterSeconds);
+    if (error instanceof UnknownSigningKeyError) {
+      // One line per failure: the throttled warning, or the usual debug line while it is held back.
+      if (!this.unknownKeyWarning.warn(() => this.unknownKeyLine())) this.logger.debug('Token rejected: UnknownSigningKeyError');
+      return invalidToken(realm, false, error);
+    }
     if (error instanceof ClaimsRejection) {
       this.logger.debug(`Token rejected: ${error.reason}`);
       return invalidToken(realm, error.expired, error);

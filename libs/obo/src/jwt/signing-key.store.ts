@@ -1,10 +1,11 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import jwksRsa from 'jwks-rsa';
 import { fetchJson } from '../http/fetch-json.js';
 import { RESOLVED_OBO_OPTIONS } from '../options/obo-options.constants.js';
 import type { ResolvedOboOptions } from '../options/resolve-obo-options.js';
 import { describeFetchFailure, loadAuthorityMetadata, MetadataError, type AuthorityMetadataDocument } from './authority-metadata.js';
+import { jwksUriFor, parseJwks } from './jwks-keys.js';
 
 /** One usable signing key of the authority. */
 export interface SigningKey {
@@ -35,13 +36,6 @@ interface KeySet {
   readonly fetchedAt: number;
 }
 
-const FAMILY: Record<string, (jwk: Record<string, unknown>) => boolean> = {
-  RS: (jwk) => jwk.kty === 'RSA',
-  PS: (jwk) => jwk.kty === 'RSA',
-  ES: (jwk) => jwk.kty === 'EC',
-  Ed: (jwk) => jwk.kty === 'OKP',
-};
-
 /** True when `alg` may be used with this key (RFC 8725 §3.1: one key, one algorithm family). */
 export function keyFitsAlgorithm(key: SigningKey, alg: string): boolean {
   if (key.alg !== undefined) return key.alg === alg;
@@ -49,22 +43,6 @@ export function keyFitsAlgorithm(key: SigningKey, alg: string): boolean {
   if (alg.startsWith('RS') || alg.startsWith('PS')) return type === 'rsa';
   if (alg.startsWith('ES')) return type === 'ec';
   return alg === 'EdDSA' && (type === 'ed25519' || type === 'ed448');
-}
-
-function toSigningKey(jwk: unknown, algorithms: readonly string[]): SigningKey | undefined {
-  if (typeof jwk !== 'object' || jwk === null) return undefined;
-  const k = jwk as Record<string, unknown>;
-  if (typeof k.kid !== 'string' || k.kid.length === 0 || (k.use !== undefined && k.use !== 'sig')) return undefined;
-  if (k.alg !== undefined && (typeof k.alg !== 'string' || !algorithms.includes(k.alg))) return undefined;
-  if (!algorithms.some((alg) => FAMILY[alg.slice(0, 2)]?.(k))) return undefined;
-  let key: KeyObject;
-  try {
-    key = createPublicKey({ key: { kty: k.kty, n: k.n, e: k.e, crv: k.crv, x: k.x, y: k.y } as never, format: 'jwk' });
-  } catch {
-    return undefined; // malformed key material: skip this key, keep the others
-  }
-  if (key.asymmetricKeyType === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) return undefined;
-  return { kid: k.kid, key, alg: k.alg as string | undefined, issuer: typeof k.issuer === 'string' ? k.issuer : undefined };
 }
 
 /**
@@ -155,21 +133,19 @@ export class SigningKeyStore {
     const { timeoutMs, maxResponseBytes, failureBackoffSeconds } = this.options.jwks;
     try {
       const metadata = this.withV1Issuer(await loadAuthorityMetadata(this.options));
+      const jwksUri = jwksUriFor(metadata.jwksUri, this.options.clientId, this.options.jwks.appSpecificKeys);
       const client = new jwksRsa.JwksClient({
-        jwksUri: metadata.jwksUri,
+        jwksUri,
         cache: false,
         rateLimit: false,
         fetcher: (uri: string) => fetchJson(uri, { timeoutMs, maxBytes: maxResponseBytes }) as Promise<{ keys: unknown[] }>,
       });
       const raw: unknown = await client.getKeys().catch((error: unknown) => {
-        throw new MetadataError(describeFetchFailure('the JWKS', metadata.jwksUri, error), { cause: error });
+        throw new MetadataError(describeFetchFailure('the JWKS', jwksUri, error), { cause: error });
       });
-      const keys = new Map<string, SigningKey>();
-      for (const jwk of Array.isArray(raw) ? raw : []) {
-        const key = toSigningKey(jwk, this.options.algorithms);
-        if (key && !keys.has(key.kid)) keys.set(key.kid, key);
-      }
-      if (keys.size === 0) throw new MetadataError(`the JWKS ${metadata.jwksUri} holds no usable signing key`);
+      const { keys, unusable } = parseJwks(raw, this.options.algorithms);
+      for (const { kid, reason } of unusable) this.logger.warn(`Signing key ${kid} is not used: ${reason}.`);
+      if (keys.size === 0) throw new MetadataError(`the JWKS ${jwksUri} holds no usable signing key`);
       this.current = { keys, metadata, fetchedAt: Date.now() };
       return this.current;
     } catch (error) {

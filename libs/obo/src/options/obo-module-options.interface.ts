@@ -16,6 +16,13 @@ export interface JwksOptions {
   timeoutMs?: number;
   /** Largest discovery or JWKS response accepted, in bytes. Default 524288 (512 KiB). */
   maxResponseBytes?: number;
+  /**
+   * Fetch the app-specific key set, `<jwks_uri>?appid=<clientId>`, instead of the tenant's: needed
+   * when this API's app registration has SAML SSO or a claims-mapping policy (Entra then signs its
+   * tokens with keys published only there). Such an app cannot call On-Behalf-Of: a downstream API
+   * with tokenKind `user` is then a startup error. Default false.
+   */
+  appSpecificKeys?: boolean;
 }
 
 /** A certificate credential: the PEM private key and the certificate's SHA-256 thumbprint (hex). */
@@ -108,7 +115,12 @@ export interface OboModuleOptions {
   clockToleranceSeconds?: number;
   /** Accepted JWS algorithms, asymmetric only. Default `['RS256']` (what Entra ID signs with). */
   algorithms?: readonly string[];
-  /** Longest raw token accepted before any decoding, in characters. Default 12288. */
+  /**
+   * Longest raw token accepted before any decoding, in characters. Default 16384: Node's default
+   * header limit (16 KiB for the URL and all headers), so every token Node delivers fits; a user in
+   * 200 groups carries about 12 KB. Raise it together with Node's `--max-http-header-size`. A refused
+   * token is logged once (its size only, at most one line a minute). At most 65536.
+   */
   maxTokenLength?: number;
   /** Longest accepted token lifetime (`exp - iat`), in seconds. Default 108000 (30 h, covers CAE tokens). */
   maxTokenLifetimeSeconds?: number;

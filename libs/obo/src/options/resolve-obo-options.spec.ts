@@ -22,6 +22,7 @@ describe('resolveOboOptions', () => {
     expect([...resolved.acceptedTokenVersions]).toEqual(['1.0', '2.0']);
     expect(resolved.algorithms).toEqual(['RS256']);
     expect(resolved.clockToleranceSeconds).toBe(60);
+    expect(resolved.maxTokenLength).toBe(16_384); // #110: Node's default header limit, so every token Node delivers fits
     expect(resolved.audience).toEqual([clientId, `api://${clientId}`]);
     // #100: the public cloud's v1.0 issuer comes from the cloud table; only the v2.0 document is fetched.
     expect(resolved.authority).toEqual({
@@ -31,7 +32,7 @@ describe('resolveOboOptions', () => {
       discoveryUrlV1: undefined,
       issuerV1: 'https://sts.windows.net/{tenantid}/',
     });
-    expect(resolved.jwks).toEqual({ cacheMaxAgeSeconds: 600, cooldownSeconds: 30, failureBackoffSeconds: 5, timeoutMs: 5000, maxResponseBytes: 524288 });
+    expect(resolved.jwks).toEqual({ cacheMaxAgeSeconds: 600, cooldownSeconds: 30, failureBackoffSeconds: 5, timeoutMs: 5000, maxResponseBytes: 524288, appSpecificKeys: false });
   });
 
   it('derives discovery URLs from the instance alone, so a sovereign cloud or local authority needs one option', () => {
@@ -119,6 +120,7 @@ describe('resolveOboOptions', () => {
     ['scopeClaim', { scopeClaim: 'has space' }, 'claim name'],
     ['realm', { realm: 'a"b' }, 'without quotes'],
     ['jwks.timeoutMs', { jwks: { timeoutMs: 0 } }, 'from 100'],
+    ['jwks.appSpecificKeys', { jwks: { appSpecificKeys: 'yes' as never } }, 'true or false'],
   ])('refuses a bad %s at startup with a message that says how to fix it (%j)', (option, options, fix) => {
     const error = failure(options);
     expect(error.code).toBe('ERR_OBO_CONFIG_INVALID');

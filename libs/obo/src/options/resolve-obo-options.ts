@@ -2,8 +2,10 @@ import { MULTI_TENANT_SEGMENTS } from '../authority/entra-authority.js';
 import { flavourOfHost } from '../authority/authority-flavour.js';
 import { resolveAuthority, type ResolvedAuthority } from '../authority/resolve-authority.js';
 import { OboConfigurationError } from '../errors/obo.error.js';
+import { checkOptionKeys } from './check-option-keys.js';
 import { describeValue, wholeNumber } from './option-checks.js';
 import type { AccessTokenVersion, JwksOptions, OboModuleOptions } from './obo-module-options.interface.js';
+import { resolveAppSpecificKeys } from './resolve-app-specific-keys.js';
 import { resolveOutboundOptions, type ResolvedOutboundOptions } from './resolve-outbound-options.js';
 
 /** Options with every default applied and every value checked. Internal. */
@@ -29,6 +31,13 @@ export interface ResolvedOboOptions extends ResolvedOutboundOptions {
 }
 
 export const DEFAULT_INSTANCE = 'https://login.microsoftonline.com/';
+/**
+ * Node's default `maxHeaderSize` (16,384 bytes, counting the URL and every header name and value):
+ * the longest token Node can deliver is 16,384 - 1 - 20 (`Authorization` and `Bearer `) - the URL and
+ * the other headers, so with Node's defaults this cap never refuses a token Node accepted. It only
+ * binds once the operator raises `--max-http-header-size` (users in hundreds of groups); raise both.
+ */
+export const DEFAULT_MAX_TOKEN_LENGTH = 16_384;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MULTI_TENANT = MULTI_TENANT_SEGMENTS;
 const ASYMMETRIC = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']);
@@ -111,6 +120,7 @@ function claimName(option: string, value: unknown, fallback: string): string {
  */
 export function resolveOboOptions(options: OboModuleOptions): ResolvedOboOptions {
   if (!options || typeof options !== 'object') throw new OboConfigurationError('options', 'must be an object with at least tenantId and clientId.');
+  checkOptionKeys(options);
   const instance = resolveInstance(options.instance);
   const tenant = resolveTenant(options);
   const clientId = guid('clientId', options.clientId);
@@ -129,7 +139,7 @@ export function resolveOboOptions(options: OboModuleOptions): ResolvedOboOptions
     acceptedTokenVersions: versions,
     clockToleranceSeconds: wholeNumber('clockToleranceSeconds', options.clockToleranceSeconds, 60, 0, 300),
     algorithms: resolveAlgorithms(options.algorithms),
-    maxTokenLength: wholeNumber('maxTokenLength', options.maxTokenLength, 12_288, 256, 65_536),
+    maxTokenLength: wholeNumber('maxTokenLength', options.maxTokenLength, DEFAULT_MAX_TOKEN_LENGTH, 256, 65_536),
     maxTokenLifetimeSeconds: wholeNumber('maxTokenLifetimeSeconds', options.maxTokenLifetimeSeconds, 108_000, 60, 604_800),
     validatedTokenCacheMaxEntries: wholeNumber('validatedTokenCacheMaxEntries', options.validatedTokenCacheMaxEntries, 10_000, 0, 1_000_000),
     allowedClientApplications:
@@ -144,6 +154,7 @@ export function resolveOboOptions(options: OboModuleOptions): ResolvedOboOptions
       failureBackoffSeconds: wholeNumber('jwks.failureBackoffSeconds', jwks.failureBackoffSeconds, 5, 0, 300),
       timeoutMs: wholeNumber('jwks.timeoutMs', jwks.timeoutMs, 5_000, 100, 60_000),
       maxResponseBytes: wholeNumber('jwks.maxResponseBytes', jwks.maxResponseBytes, 524_288, 1_024, 16_777_216),
+      appSpecificKeys: resolveAppSpecificKeys(options),
     },
     ...resolveOutboundOptions(options),
   };

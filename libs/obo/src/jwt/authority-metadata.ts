@@ -33,7 +33,7 @@ function httpsUrl(value: unknown, field: string): string {
 export async function loadAuthorityMetadata(options: ResolvedOboOptions): Promise<AuthorityMetadataDocument> {
   const fetchOptions = { timeoutMs: options.jwks.timeoutMs, maxBytes: options.jwks.maxResponseBytes };
   const versions = Object.keys(options.discoveryUrls) as AccessTokenVersion[];
-  const documents = await Promise.all(versions.map((v) => fetchJson(options.discoveryUrls[v]!, fetchOptions)));
+  const documents = await Promise.all(versions.map((v) => fetchJson(options.discoveryUrls[v]!, { ...fetchOptions, dispatcher: options.egress.dispatcher })));
   const issuers: Partial<Record<AccessTokenVersion, string>> = {};
   let jwksUri: string | undefined;
   versions.forEach((version, i) => {

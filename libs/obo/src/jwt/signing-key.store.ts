@@ -129,7 +129,7 @@ export class SigningKeyStore {
         jwksUri: metadata.jwksUri,
         cache: false,
         rateLimit: false,
-        fetcher: (uri: string) => fetchJson(uri, { timeoutMs, maxBytes: maxResponseBytes }) as Promise<{ keys: unknown[] }>,
+        fetcher: (uri: string) => fetchJson(uri, { timeoutMs, maxBytes: maxResponseBytes, dispatcher: this.options.egress.dispatcher }) as Promise<{ keys: unknown[] }>,
       });
       const raw: unknown = await client.getKeys();
       const keys = new Map<string, SigningKey>();

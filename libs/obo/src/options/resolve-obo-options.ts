@@ -2,6 +2,7 @@ import { discoveryUrlV1, discoveryUrlV2, MULTI_TENANT_SEGMENTS } from '../author
 import { OboConfigurationError } from '../errors/obo.error.js';
 import { describeValue, wholeNumber } from './option-checks.js';
 import type { AccessTokenVersion, JwksOptions, OboModuleOptions } from './obo-module-options.interface.js';
+import { resolveEgress, type ResolvedEgress } from './resolve-egress.js';
 import { resolveOutboundOptions, type ResolvedOutboundOptions } from './resolve-outbound-options.js';
 
 /** Options with every default applied and every value checked. Internal. */
@@ -24,6 +25,7 @@ export interface ResolvedOboOptions extends ResolvedOutboundOptions {
   readonly realm?: string;
   readonly discoveryUrls: Readonly<Partial<Record<AccessTokenVersion, string>>>;
   readonly jwks: Readonly<Required<JwksOptions>>;
+  readonly egress: ResolvedEgress;
 }
 
 export const DEFAULT_INSTANCE = 'https://login.microsoftonline.com/';
@@ -145,5 +147,6 @@ export function resolveOboOptions(options: OboModuleOptions): ResolvedOboOptions
       maxResponseBytes: wholeNumber('jwks.maxResponseBytes', jwks.maxResponseBytes, 524_288, 1_024, 16_777_216),
     },
     ...resolveOutboundOptions(options),
+    egress: resolveEgress(options.egress),
   };
 }

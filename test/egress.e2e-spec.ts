@@ -12,12 +12,15 @@ import type { AddressInfo, Socket } from 'node:net';
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createProxy, type ProxyServer } from 'proxy';
-import { ProxyAgent, request, type Dispatcher } from 'undici';
+import { Agent, interceptors, ProxyAgent, request, type Dispatcher } from 'undici';
+import { MAX_DOWNSTREAM_RESPONSE_BYTES } from '../libs/obo/src/downstream-api/downstream-client.js';
 import { ensureDevCertificate, LocalAuthority, type DevCertificate } from 'nestjs-obo/testing';
 import { expectCleanError } from './support/expect-clean-error.js';
 import { expectRejection, get } from './support/expect-rejection.js';
 import { send } from './support/http-reply.js';
 import { startOboChain, type OboChain } from './support/obo-chain.js';
+import { RESOLVED_OBO_OPTIONS } from '../libs/obo/src/options/obo-options.constants.js';
+import type { ResolvedOboOptions } from '../libs/obo/src/options/resolve-obo-options.js';
 import { startStubDownstream, type StubDownstream } from './support/stub-downstream.js';
 
 /** Address the proxy connects to its targets from; nothing else on the machine uses it. */
@@ -205,6 +208,23 @@ describe('#112 one egress dispatcher for every outbound path: the proxy from the
   });
 });
 
+describe('#112 one egress dispatcher for every outbound path: the module\u2019s own', () => {
+  it('closes its own dispatcher when the application shuts down', async () => {
+    const downstream = await stub();
+    const obo = await startOboChain({ downstreamUrl: downstream.url, original: { egress: { proxyFromEnvironment: true } } });
+    let closed = false;
+    cleanups.push(async () => void (closed || (await obo.close())));
+    const egress = obo.original.app.get<symbol, ResolvedOboOptions>(RESOLVED_OBO_OPTIONS).egress;
+    expect((await send(`${obo.original.url}/api/profile`, obo.userToken())).status).toBe(200);
+    expect(egress).toMatchObject({ owned: true, dispatcher: { closed: false } });
+
+    await obo.close();
+    closed = true;
+
+    expect(egress.dispatcher).toMatchObject({ closed: true });
+  });
+});
+
 describe('#112 one egress dispatcher for every outbound path: a dispatcher of the user\u2019s', () => {
   it('carries discovery, JWKS, the token request and the downstream call, and is left open at shutdown', async () => {
     const through = await proxy();
@@ -243,6 +263,34 @@ describe('#112 one egress dispatcher for every outbound path: a dispatcher of th
   });
 });
 
+describe('#112 a dispatcher of the user\u2019s keeps DownstreamApi\u2019s guarantees', () => {
+  it('does not follow a downstream redirect even when the dispatcher has undici\u2019s redirect interceptor (502)', async () => {
+    const downstream = await stub();
+    const elsewhere = await stub();
+    const agent = new Agent();
+    cleanups.push(() => agent.close());
+    const obo = await chain({ downstreamUrl: downstream.url, original: { egress: { dispatcher: agent.compose(interceptors.redirect({ maxRedirections: 3 })) } } });
+    downstream.script.push({ status: 302, headers: { location: `${elsewhere.url}/api/whoami` } });
+
+    const reply = await send(`${obo.original.url}/api/profile`, obo.userToken());
+
+    expectCleanError(reply, 502, 'ERR_OBO_DOWNSTREAM_FAILED', obo.clientSecret);
+    expect(elsewhere.tokens).toEqual([]);
+  });
+
+  it('refuses a downstream body over the 10 MiB cap (502), which the user\u2019s dispatcher does not enforce', async () => {
+    const downstream = await stub();
+    const agent = new Agent();
+    cleanups.push(() => agent.close());
+    const obo = await chain({ downstreamUrl: downstream.url, original: { egress: { dispatcher: agent } } });
+    downstream.script.push({ status: 200, body: 'x'.repeat(MAX_DOWNSTREAM_RESPONSE_BYTES) }); // plus the two quotes of JSON
+
+    const reply = await send(`${obo.original.url}/api/profile`, obo.userToken());
+
+    expectCleanError(reply, 502, 'ERR_OBO_DOWNSTREAM_FAILED', obo.clientSecret);
+  });
+});
+
 describe('#112 extra certificate authorities (egress.ca)', () => {
   it('trusts an authority and a downstream API whose certificates only egress.ca names, on every path', async () => {
     const authorityCertificate = untrustedCertificate();
@@ -258,6 +306,23 @@ describe('#112 extra certificate authorities (egress.ca)', () => {
     expect(reply.status).toBe(200);
     expect(new Set(authorityArrivals(portOf(authority.instance)).map((a) => a.endpoint))).toEqual(new Set(['discovery', 'jwks', 'token']));
     expect(arrivals.filter((a) => a.port === portOf(downstream.url))).toHaveLength(1);
+  });
+
+  it('applies through the proxy too: proxyFromEnvironment with egress.ca reaches that authority through the tunnel', async () => {
+    const through = await proxy();
+    const authorityCertificate = untrustedCertificate();
+    const authority = await LocalAuthority.start({ tls: authorityCertificate });
+    cleanups.push(() => authority.close());
+    const downstream = await stub();
+    setProxyEnvironment({ HTTPS_PROXY: through.url, HTTP_PROXY: through.url });
+    const obo = await chain({ authority, downstreamUrl: downstream.url, original: { egress: { proxyFromEnvironment: true, ca: authorityCertificate.cert } } });
+
+    const reply = await send(`${obo.original.url}/api/profile`, obo.userToken());
+
+    expect(reply.status).toBe(200);
+    const seen = authorityArrivals(portOf(authority.instance));
+    expect(new Set(seen.map((a) => a.endpoint))).toEqual(new Set(['discovery', 'jwks', 'token']));
+    expect(seen.filter((a) => a.via !== 'proxy')).toEqual([]);
   });
 
   it('without egress.ca the same authority is not trusted: 503 with Retry-After, never 401 (the certificate is really outside the machine\u2019s trust)', async () => {

@@ -206,6 +206,18 @@ describe('#112 one egress dispatcher for every outbound path: the proxy from the
     expect(seen.filter((a) => a.via !== 'proxy')).toEqual([]);
     expect(through.connects.get(obo.authority.authorityHost)).toBeGreaterThanOrEqual(1);
   });
+  it('keeps the downstream body cap through the proxy: a body over 10 MiB is a 502', async () => {
+    const through = await proxy();
+    const downstream = await stub();
+    setProxyEnvironment({ HTTPS_PROXY: through.url, HTTP_PROXY: through.url });
+    const obo = await chain({ downstreamUrl: downstream.url, original: { egress: { proxyFromEnvironment: true } } });
+    downstream.script.push({ status: 200, body: 'x'.repeat(MAX_DOWNSTREAM_RESPONSE_BYTES) }); // plus the two quotes of JSON
+
+    const reply = await send(`${obo.original.url}/api/profile`, obo.userToken());
+
+    expectCleanError(reply, 502, 'ERR_OBO_DOWNSTREAM_FAILED', obo.clientSecret);
+    expect(through.connects.get(new URL(downstream.url).host)).toBe(1);
+  });
 });
 
 describe('#112 one egress dispatcher for every outbound path: the module\u2019s own', () => {

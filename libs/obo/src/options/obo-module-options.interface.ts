@@ -78,8 +78,10 @@ export interface DistributedCacheOptions {
  * How every outbound request of the module leaves the machine: discovery and JWKS documents, the
  * identity provider's token endpoint (msal-node) and {@link DownstreamApi}. Default: one keep-alive
  * connection pool of the module's own, direct, trusting the machine's certificate authorities.
- * Undici's global dispatcher and the proxy variables are not used unless asked for here.
- * `dispatcher` excludes the other two settings (put proxy and TLS settings on your dispatcher).
+ * Undici's global dispatcher and the proxy variables are not used unless asked for here. On every
+ * path deadlines still apply, redirects are not followed and response bodies are capped (the
+ * module's own dispatcher refuses any body over 10 MiB). `dispatcher` excludes the other two
+ * settings (put proxy and TLS settings on your dispatcher).
  */
 export interface EgressOptions {
   /**

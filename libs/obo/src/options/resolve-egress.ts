@@ -78,7 +78,9 @@ function proxyFromEnvironment(trust: { ca: string[] } | undefined): Dispatcher {
 /**
  * Resolves `egress` into the module's one outbound dispatcher: the user's `dispatcher` as given,
  * else undici's `EnvHttpProxyAgent` (`proxyFromEnvironment`) or a plain keep-alive `Agent`, with
- * `ca` added to the machine's trust. Creating the dispatcher opens no connection.
+ * `ca` added to the machine's trust. Creating the dispatcher opens no connection; it reads the proxy
+ * variables, and the `NODE_EXTRA_CA_CERTS` file when `ca` is given on Node before 22.15. undici's
+ * own headers and body timeouts stay as backstops behind each path's deadline.
  * @throws {OboConfigurationError} for a setting of the wrong type, an unreadable certificate, a
  * proxy variable that is not a URL, or `dispatcher` given together with `proxyFromEnvironment` / `ca`.
  */

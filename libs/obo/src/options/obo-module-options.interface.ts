@@ -77,11 +77,13 @@ export interface DistributedCacheOptions {
 /**
  * How every outbound request of the module leaves the machine: discovery and JWKS documents, the
  * identity provider's token endpoint (msal-node) and {@link DownstreamApi}. Default: one keep-alive
- * connection pool of the module's own, direct, trusting the machine's certificate authorities.
- * Undici's global dispatcher and the proxy variables are not used unless asked for here. On every
+ * connection pool of the module's own, direct, trusting the machine's certificate authorities;
+ * undici's global dispatcher and the proxy variables are not used unless asked for here. On every
  * path deadlines still apply, redirects are not followed and response bodies are capped (the
- * module's own dispatcher refuses any body over 10 MiB). `dispatcher` excludes the other two
- * settings (put proxy and TLS settings on your dispatcher).
+ * module's own dispatcher refuses any body over 10 MiB). `dispatcher` excludes
+ * `proxyFromEnvironment: true` and `ca`: put proxy and TLS settings on your dispatcher.
+ *
+ * @example egress: { proxyFromEnvironment: true, ca: readFileSync('/etc/corp/proxy-ca.pem', 'utf8') }
  */
 export interface EgressOptions {
   /**
@@ -91,10 +93,11 @@ export interface EgressOptions {
    */
   dispatcher?: Dispatcher;
   /**
-   * Route requests through the proxy named by `HTTPS_PROXY` / `HTTP_PROXY` (or their lower-case
-   * forms, read when the module starts), except for the hosts listed in `NO_PROXY`, with undici's
-   * `EnvHttpProxyAgent`. With no proxy variable set, requests go direct. Default false (the
-   * variables are ignored, as Node's own `fetch` ignores them).
+   * Route requests through the proxy named by `HTTPS_PROXY` (https targets) / `HTTP_PROXY` (http
+   * targets), or their lower-case forms, read when the module starts; hosts listed in `NO_PROXY`
+   * (`host`, `.domain`, `host:port`, or `*`; read on every request) go direct. Uses undici's
+   * `EnvHttpProxyAgent` (CONNECT tunnels). With no proxy variable set, requests go direct.
+   * Default false: the variables are ignored, as Node's own `fetch` ignores them.
    */
   proxyFromEnvironment?: boolean;
   /**

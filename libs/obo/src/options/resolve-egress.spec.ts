@@ -49,6 +49,7 @@ describe('#112 resolveEgress', () => {
     const dispatcher = new ProxyAgent('http://127.0.0.1:9');
     try {
       expect(resolve({ dispatcher })).toEqual({ dispatcher, owned: false, mode: 'dispatcher' });
+      expect(resolve({ dispatcher, proxyFromEnvironment: false })).toEqual({ dispatcher, owned: false, mode: 'dispatcher' });
     } finally {
       await dispatcher.close();
     }

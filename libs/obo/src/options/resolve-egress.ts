@@ -82,17 +82,18 @@ function proxyFromEnvironment(trust: { ca: string[] } | undefined): Dispatcher {
  * variables, and the `NODE_EXTRA_CA_CERTS` file when `ca` is given on Node before 22.15. undici's
  * own headers and body timeouts stay as backstops behind each path's deadline.
  * @throws {OboConfigurationError} for a setting of the wrong type, an unreadable certificate, a
- * proxy variable that is not a URL, or `dispatcher` given together with `proxyFromEnvironment` / `ca`.
+ * proxy variable that is not a URL, or `dispatcher` given together with `proxyFromEnvironment: true` / `ca`.
  */
 export function resolveEgress(options: EgressOptions | undefined): ResolvedEgress {
   if (options === undefined) return { dispatcher: new Agent({ maxResponseSize: MAX_EGRESS_RESPONSE_BYTES }), owned: true, mode: 'direct' };
   if (options === null || typeof options !== 'object') throw new OboConfigurationError('egress', 'must be an object such as { proxyFromEnvironment: true }.');
   const { dispatcher, proxyFromEnvironment: fromEnvironment, ca } = options;
+  if (fromEnvironment !== undefined && typeof fromEnvironment !== 'boolean') throw new OboConfigurationError('egress.proxyFromEnvironment', 'must be true or false.');
   if (dispatcher !== undefined) {
     if (dispatcher === null || typeof (dispatcher as Partial<Dispatcher>).dispatch !== 'function') {
       throw new OboConfigurationError('egress.dispatcher', 'must be an undici Dispatcher (Agent, ProxyAgent, EnvHttpProxyAgent...) from the undici package, version 7.');
     }
-    if (fromEnvironment !== undefined || ca !== undefined) {
+    if (fromEnvironment || ca !== undefined) {
       throw new OboConfigurationError(
         'egress.dispatcher',
         'conflicts with egress.proxyFromEnvironment / egress.ca: your dispatcher carries its own proxy and TLS settings. Configure them on it (e.g. new EnvHttpProxyAgent({ connect: { ca } })), or remove dispatcher.',
@@ -100,7 +101,6 @@ export function resolveEgress(options: EgressOptions | undefined): ResolvedEgres
     }
     return { dispatcher, owned: false, mode: 'dispatcher' };
   }
-  if (fromEnvironment !== undefined && typeof fromEnvironment !== 'boolean') throw new OboConfigurationError('egress.proxyFromEnvironment', 'must be true or false.');
   const trust = ca === undefined ? undefined : { ca: [...machineTrust(), ...certificates(ca)] };
   if (fromEnvironment) return { dispatcher: proxyFromEnvironment(trust), owned: true, mode: 'proxy-from-environment' };
   return { dispatcher: new Agent({ maxResponseSize: MAX_EGRESS_RESPONSE_BYTES, ...(trust && { connect: trust }) }), owned: true, mode: 'direct' };

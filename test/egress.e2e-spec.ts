@@ -6,21 +6,21 @@
 // whether a request came through the proxy or direct (Node's `http.server.request.start` channel
 // gives each request's socket). Only loopback addresses are ever used.
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { rmSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createProxy, type ProxyServer } from 'proxy';
 import { Agent, interceptors, ProxyAgent, request, type Dispatcher } from 'undici';
-import { MAX_DOWNSTREAM_RESPONSE_BYTES } from '../libs/obo/src/downstream-api/downstream-client.js';
 import { ensureDevCertificate, LocalAuthority, type DevCertificate } from 'nestjs-obo/testing';
+import { MAX_DOWNSTREAM_RESPONSE_BYTES } from '../libs/obo/src/downstream-api/downstream-client.js';
+import { RESOLVED_OBO_OPTIONS } from '../libs/obo/src/options/obo-options.constants.js';
+import type { ResolvedOboOptions } from '../libs/obo/src/options/resolve-obo-options.js';
 import { expectCleanError } from './support/expect-clean-error.js';
 import { expectRejection, get } from './support/expect-rejection.js';
 import { send } from './support/http-reply.js';
 import { startOboChain, type OboChain } from './support/obo-chain.js';
-import { RESOLVED_OBO_OPTIONS } from '../libs/obo/src/options/obo-options.constants.js';
-import type { ResolvedOboOptions } from '../libs/obo/src/options/resolve-obo-options.js';
 import { startStubDownstream, type StubDownstream } from './support/stub-downstream.js';
 
 /** Address the proxy connects to its targets from; nothing else on the machine uses it. */
@@ -36,8 +36,8 @@ interface Arrival {
 /** Every request any server in this process receives, recorded from Node's diagnostics channel. */
 const arrivals: Arrival[] = [];
 function onRequestStart(message: unknown): void {
-  const socket = (message as { request: IncomingMessage }).request.socket;
   const { request } = message as { request: IncomingMessage };
+  const socket = request.socket;
   arrivals.push({ port: socket.localPort ?? 0, path: request.url ?? '', via: socket.remoteAddress === PROXY_SOURCE ? 'proxy' : 'direct' });
 }
 beforeAll(() => subscribe('http.server.request.start', onRequestStart));

@@ -1,4 +1,5 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { AddressInfo } from 'node:net';
 import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -62,7 +63,44 @@ describe('outbound leakage and error hygiene (#95-#99, On-Behalf-Of path)', () =
   let stub: StubDownstream;
   let secretApi: { app: INestApplication; url: string };
   let assertionApi: { app: INestApplication; url: string };
-  const realFetch = globalThis.fetch;
+  /** Token-endpoint exchanges still on the wire, by undici request. */
+  const onWire = new WeakMap<object, { sent: Buffer[]; requestId: string | null; status: number; received: Buffer[] }>();
+  type Observed = { request: { origin?: string; path: string; headers: unknown }; chunk?: Uint8Array; response?: { statusCode: number } };
+  const observers: Record<string, (message: unknown) => void> = {
+    'undici:request:create': (message) => {
+      const { request } = message as Observed;
+      if (!request.path.includes('/oauth2/v2.0/token')) return;
+      const headers = Array.isArray(request.headers) ? (request.headers as string[]) : [];
+      const at = headers.findIndex((h, i) => i % 2 === 0 && h.toLowerCase() === 'client-request-id');
+      onWire.set(request, { sent: [], requestId: at >= 0 ? headers[at + 1]! : null, status: 0, received: [] });
+    },
+    'undici:request:bodyChunkSent': (message) => {
+      const { request, chunk } = message as Observed;
+      onWire.get(request)?.sent.push(Buffer.from(chunk!));
+    },
+    'undici:request:headers': (message) => {
+      const { request, response } = message as Observed;
+      const exchange = onWire.get(request);
+      if (exchange) exchange.status = response!.statusCode;
+    },
+    'undici:request:bodyChunkReceived': (message) => {
+      const { request, chunk } = message as Observed;
+      onWire.get(request)?.received.push(Buffer.from(chunk!));
+    },
+    'undici:request:trailers': (message) => {
+      const { request } = message as Observed;
+      const exchange = onWire.get(request);
+      if (!exchange) return;
+      onWire.delete(request);
+      let body: Record<string, unknown> | undefined;
+      try {
+        body = JSON.parse(Buffer.concat(exchange.received).toString('utf8')) as Record<string, unknown>;
+      } catch {
+        body = undefined; // malformed on purpose
+      }
+      exchanges.push({ form: new URLSearchParams(Buffer.concat(exchange.sent).toString('utf8')), requestId: exchange.requestId, status: exchange.status, body });
+    },
+  };
 
   async function boot(options: OboModuleOptions): Promise<{ app: INestApplication; url: string }> {
     @Module({ imports: [OboModule.forRoot(options)], controllers: [ProfileController, AppOnlyOboController] })
@@ -74,21 +112,9 @@ describe('outbound leakage and error hygiene (#95-#99, On-Behalf-Of path)', () =
 
   beforeAll(async () => {
     // Observe (never alter) the library's token requests: the refresh and id tokens the authority
-    // issues exist only in its responses, and the log check must know them.
-    globalThis.fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-      const response = await realFetch(input, init);
-      const url = input instanceof Request ? input.url : String(input);
-      if (url.includes('/oauth2/v2.0/token')) {
-        let body: Record<string, unknown> | undefined;
-        try {
-          body = (await response.clone().json()) as Record<string, unknown>;
-        } catch {
-          body = undefined; // malformed on purpose
-        }
-        exchanges.push({ form: new URLSearchParams(typeof init?.body === 'string' ? init.body : ''), requestId: new Headers(init?.headers).get('client-request-id'), status: response.status, body });
-      }
-      return response;
-    };
+    // issues exist only in its responses, and the log check must know them. The library calls the
+    // token endpoint with undici's fetch on its egress dispatcher; undici's diagnostics channels see it.
+    for (const [name, observer] of Object.entries(observers)) subscribe(name, observer);
     authority = await LocalAuthority.start({ clientId: originalId });
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     authority.registerApp({ clientId: originalId, clientSecret, scopes: ['access_as_user'] });
@@ -125,7 +151,7 @@ describe('outbound leakage and error hygiene (#95-#99, On-Behalf-Of path)', () =
   });
 
   afterAll(async () => {
-    globalThis.fetch = realFetch;
+    for (const [name, observer] of Object.entries(observers)) unsubscribe(name, observer);
     await secretApi?.app.close();
     await assertionApi?.app.close();
     await stub?.close();

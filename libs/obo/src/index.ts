@@ -6,6 +6,7 @@ export type {
   ClientCertificateCredential,
   DistributedCacheOptions,
   DownstreamApiOptions,
+  EgressOptions,
   JwksOptions,
   OboModuleOptions,
   TokenAcquisitionOptions,

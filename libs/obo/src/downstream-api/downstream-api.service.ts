@@ -30,12 +30,14 @@ const MAX_REMEMBERED_PATHS = 256;
 export class DownstreamApi implements OnApplicationShutdown {
   private readonly logger = new Logger(DownstreamApi.name);
   private readonly urls = new WeakMap<Api, Map<string, DownstreamUrl>>();
-  private readonly client = new DownstreamClient();
+  private readonly client: DownstreamClient;
 
   constructor(
     @Inject(RESOLVED_OBO_OPTIONS) private readonly options: ResolvedOboOptions,
     private readonly tokens: TokenAcquisition,
-  ) {}
+  ) {
+    this.client = new DownstreamClient(options.egress);
+  }
 
   /** GET `path` of the downstream API `name`. */
   get<T>(name: string, path: string, options?: DownstreamCallOptions): Promise<T> {
@@ -91,7 +93,7 @@ export class DownstreamApi implements OnApplicationShutdown {
     }
   }
 
-  /** Closes the downstream connection pool once the app has stopped serving. */
+  /** Closes the module's own egress dispatcher (every outbound path's) once the app has stopped serving. */
   async onApplicationShutdown(): Promise<void> {
     await this.client.close();
   }

@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
-import { Agent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { OboError } from '../errors/obo.error.js';
+import { MAX_EGRESS_RESPONSE_BYTES, resolveEgress, type ResolvedEgress } from '../options/resolve-egress.js';
 
 /** Largest downstream response body read, in bytes; a larger one is abandoned mid-stream. */
-export const MAX_DOWNSTREAM_RESPONSE_BYTES = 10 * 1024 * 1024;
+export const MAX_DOWNSTREAM_RESPONSE_BYTES = MAX_EGRESS_RESPONSE_BYTES;
 
 /** A checked downstream URL, split the way the HTTP client takes it. */
 export interface DownstreamUrl {
@@ -68,6 +69,8 @@ export class DownstreamResponse {
     private readonly deadline: Deadline,
     private readonly timeoutMs: number,
     private readonly host: string,
+    /** Whether the body must be counted here: the dispatcher is the user's, so it does not cap bodies. */
+    private readonly countBody: boolean,
   ) {}
 
   /** A response header; repeated lines are joined with `, ` (as the Fetch standard does). */
@@ -85,7 +88,12 @@ export class DownstreamResponse {
   text(): Promise<string> {
     // Not `async`: one promise less per call on the hot path. Every failure is a rejection.
     const encoding = this.header('content-encoding');
-    const read = encoding !== null && encoding.trim().toLowerCase() !== 'identity' ? Promise.reject(new Error(`unrequested Content-Encoding ${encoding.slice(0, 40)}`)) : this.body.bytes();
+    const read =
+      encoding !== null && encoding.trim().toLowerCase() !== 'identity'
+        ? Promise.reject(new Error(`unrequested Content-Encoding ${encoding.slice(0, 40)}`))
+        : this.countBody
+          ? readCappedBody(this.body, MAX_DOWNSTREAM_RESPONSE_BYTES)
+          : this.body.bytes(); // the module's dispatcher refuses an oversized body itself
     return read.then(
       (bytes) => {
         this.deadline.clear();
@@ -116,18 +124,39 @@ export class DownstreamResponse {
   }
 }
 
+/** Reads a body counting bytes, for a dispatcher that does not cap bodies; throws past `maxBytes`. */
+async function readCappedBody(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.byteLength;
+    if (size > maxBytes) throw new Error(`response body over ${maxBytes} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size);
+}
+
 function timedOut(host: string, timeoutMs: number, cause: unknown): OboError {
   return new OboError('ERR_OBO_DOWNSTREAM_TIMEOUT', `Downstream API at ${host} did not answer within ${timeoutMs} ms.`, { cause });
 }
 
 /**
- * The HTTP client of {@link DownstreamApi}: undici's `request` on one keep-alive connection pool
- * per module (Node's `fetch` costs several times the CPU per call on the hot path). Every exchange
- * has one deadline covering connect, headers and body; bodies are capped; redirects are not
- * followed; nothing is decompressed.
+ * The HTTP client of {@link DownstreamApi}: undici's `request` on the module's egress dispatcher, by
+ * default one keep-alive connection pool per module (Node's `fetch` costs several times the CPU per
+ * call on the hot path). Every exchange has one deadline covering connect, headers and body; bodies
+ * are capped; redirects are not followed (also when the user's dispatcher has a redirect
+ * interceptor); nothing is decompressed.
  */
 export class DownstreamClient {
-  private agent: Agent | undefined;
+  private readonly dispatcher: Dispatcher;
+  private readonly countBodies: boolean;
+  private closing = false;
+
+  /** @param egress The module's egress; by default a direct pool of the client's own. */
+  constructor(private readonly egress: ResolvedEgress = resolveEgress(undefined)) {
+    this.dispatcher = egress.dispatcher;
+    this.countBodies = !egress.owned;
+  }
 
   /**
    * Sends `request`. Not `async`: one promise less per call.
@@ -138,13 +167,21 @@ export class DownstreamClient {
     const deadline = new Deadline(timeoutMs);
     let pending: Promise<Dispatcher.ResponseData>;
     try {
-      pending = this.pool().request({ origin: url.origin, path: url.path, method: request.method as Dispatcher.HttpMethod, headers: request.headers, body: request.body, signal: deadline });
+      pending = this.dispatcher.request({
+        origin: url.origin,
+        path: url.path,
+        method: request.method as Dispatcher.HttpMethod,
+        headers: request.headers,
+        body: request.body,
+        signal: deadline,
+        maxRedirections: 0, // read by undici's redirect interceptor, should the user's dispatcher have one
+      } as Dispatcher.RequestOptions);
     } catch (error) {
       deadline.clear();
       return Promise.reject(downstreamFailed(`Downstream API at ${url.host} is unreachable.`, error)); // e.g. a header value undici refuses
     }
     return pending.then(
-      (response) => new DownstreamResponse(response.statusCode, response.headers, response.body, deadline, timeoutMs, url.host),
+      (response) => new DownstreamResponse(response.statusCode, response.headers, response.body, deadline, timeoutMs, url.host, this.countBodies),
       (error: unknown) => {
         deadline.clear();
         if (deadline.expired) throw timedOut(url.host, timeoutMs, error);
@@ -153,15 +190,14 @@ export class DownstreamClient {
     );
   }
 
-  /** Closes the pool's connections, letting requests in flight finish. */
+  /**
+   * Closes the module's own dispatcher (the one egress dispatcher of every outbound path), letting
+   * requests in flight finish; a dispatcher the user gave is left open. Called at application
+   * shutdown, after the app has stopped serving.
+   */
   async close(): Promise<void> {
-    const agent = this.agent;
-    this.agent = undefined;
-    await agent?.close();
-  }
-
-  private pool(): Agent {
-    // undici's own headers/body timeouts stay as backstops behind the deadline.
-    return (this.agent ??= new Agent({ maxResponseSize: MAX_DOWNSTREAM_RESPONSE_BYTES }));
+    if (!this.egress.owned || this.closing) return;
+    this.closing = true;
+    await this.dispatcher.close();
   }
 }

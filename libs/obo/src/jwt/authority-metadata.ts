@@ -75,7 +75,7 @@ async function fetchDocument(url: string, version: AccessTokenVersion, fetchOpti
  */
 export async function loadAuthorityMetadata(options: ResolvedOboOptions): Promise<AuthorityMetadataDocument> {
   const { authority } = options;
-  const fetchOptions = { timeoutMs: options.jwks.timeoutMs, maxBytes: options.jwks.maxResponseBytes };
+  const fetchOptions = { timeoutMs: options.jwks.timeoutMs, maxBytes: options.jwks.maxResponseBytes, dispatcher: options.egress.dispatcher };
   const v1 = authority.discoveryUrlV1 === undefined ? undefined : fetchDocument(authority.discoveryUrlV1, '1.0', fetchOptions);
   v1?.catch(() => undefined); // awaited below; this only keeps an early failure from being reported as unhandled
   const v2 = await fetchDocument(authority.discoveryUrlV2, '2.0', fetchOptions);

@@ -138,7 +138,7 @@ export class SigningKeyStore {
         jwksUri,
         cache: false,
         rateLimit: false,
-        fetcher: (uri: string) => fetchJson(uri, { timeoutMs, maxBytes: maxResponseBytes }) as Promise<{ keys: unknown[] }>,
+        fetcher: (uri: string) => fetchJson(uri, { timeoutMs, maxBytes: maxResponseBytes, dispatcher: this.options.egress.dispatcher }) as Promise<{ keys: unknown[] }>,
       });
       const raw: unknown = await client.getKeys().catch((error: unknown) => {
         throw new MetadataError(describeFetchFailure('the JWKS', jwksUri, error), { cause: error });

@@ -1,4 +1,4 @@
-import type { Dispatcher } from 'undici';
+import type { Agent } from 'node:https';
 import { OboConfigurationError } from '../errors/obo.error.js';
 import { editDistance } from './check-option-keys.js';
 import type { DownstreamApiOptions, JwksOptions, OboModuleOptions } from './obo-module-options.interface.js';
@@ -54,6 +54,7 @@ const EVERY_OPTION: Required<OboModuleOptions> = {
     lock: true,
     lockTtlMs: 6_000,
   },
+  egress: { proxyFromEnvironment: false },
 };
 
 describe('#109 unknown or misspelled option keys fail at startup, naming the closest real option', () => {
@@ -116,14 +117,14 @@ describe('#109 unknown or misspelled option keys fail at startup, naming the clo
   it('is typed so that an option added to an options interface but not to the key shape fails to compile', () => {
     // Each line below is a compile error (tsc and ts-jest fail on an unused @ts-expect-error).
     // @ts-expect-error a new top-level option
-    const added: KeyShape<OboModuleOptions & { egress?: number }> = OBO_OPTION_KEYS;
+    const added: KeyShape<OboModuleOptions & { retryPolicy?: number }> = OBO_OPTION_KEYS;
     // @ts-expect-error a new option in a nested options interface
     const nestedAdded: KeyShape<Omit<OboModuleOptions, 'jwks'> & { jwks?: JwksOptions & { jwksUri?: string } }> = OBO_OPTION_KEYS;
     // @ts-expect-error a new option in each value of a record
     const recordAdded: KeyShape<Omit<OboModuleOptions, 'downstreamApis'> & { downstreamApis?: Record<string, DownstreamApiOptions & { retries?: number }> }> =
       OBO_OPTION_KEYS;
     // @ts-expect-error an object option must be declared nested, or its type listed as a value the user owns
-    const unclassified: KeyShape<{ dispatcher?: Dispatcher }> = { dispatcher: 'value' };
+    const unclassified: KeyShape<{ agent?: Agent }> = { agent: 'value' };
     const current: KeyShape<OboModuleOptions> = OBO_OPTION_KEYS;
     expect([added, nestedAdded, recordAdded, unclassified, current]).toHaveLength(5);
   });

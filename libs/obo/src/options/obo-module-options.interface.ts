@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { AzureCloudInstance } from '../authority/entra-clouds.js';
+import type { Dispatcher } from 'undici';
 
 /** Token versions Entra ID issues; `ver` in the token is bound to the issuer form of that version. */
 export type AccessTokenVersion = '1.0' | '2.0';
@@ -82,6 +83,40 @@ export interface DistributedCacheOptions {
 }
 
 /**
+ * How every outbound request of the module leaves the machine: discovery and JWKS documents, the
+ * identity provider's token endpoint (msal-node) and {@link DownstreamApi}. Default: one keep-alive
+ * connection pool of the module's own, direct, trusting the machine's certificate authorities;
+ * undici's global dispatcher and the proxy variables are not used unless asked for here. On every
+ * path deadlines still apply, redirects are not followed and response bodies are capped (the
+ * module's own dispatcher refuses any body over 10 MiB). `dispatcher` excludes
+ * `proxyFromEnvironment: true` and `ca`: put proxy and TLS settings on your dispatcher.
+ *
+ * @example egress: { proxyFromEnvironment: true, ca: readFileSync('/etc/corp/proxy-ca.pem', 'utf8') }
+ */
+export interface EgressOptions {
+  /**
+   * An undici 7 `Dispatcher` (`Agent`, `ProxyAgent`, `EnvHttpProxyAgent`, `getGlobalDispatcher()`,
+   * or one with interceptors) that carries every outbound request. It is yours: the module never
+   * closes it. Redirects are still not followed and response bodies are still capped.
+   */
+  dispatcher?: Dispatcher;
+  /**
+   * Route requests through the proxy named by `HTTPS_PROXY` (https targets) / `HTTP_PROXY` (http
+   * targets), or their lower-case forms, read when the module starts; hosts listed in `NO_PROXY`
+   * (`host`, `.domain`, `host:port`, or `*`; read on every request) go direct. Uses undici's
+   * `EnvHttpProxyAgent` (CONNECT tunnels). With no proxy variable set, requests go direct.
+   * Default false: the variables are ignored, as Node's own `fetch` ignores them.
+   */
+  proxyFromEnvironment?: boolean;
+  /**
+   * Extra trusted certificate authorities, as PEM (one string may hold several certificates), for
+   * every outbound TLS connection, the proxy's included. Added to the machine's trust (Node's
+   * bundled roots and `NODE_EXTRA_CA_CERTS`), never replacing it. Default: none.
+   */
+  ca?: string | readonly string[];
+}
+
+/**
  * Options of {@link OboModule}, in Microsoft.Identity.Web's vocabulary.
  *
  * @example OboModule.forRoot({ tenantId: '<tenant GUID>', clientId: '<API client id>' })
@@ -148,4 +183,6 @@ export interface OboModuleOptions {
   downstreamApis?: Readonly<Record<string, DownstreamApiOptions>>;
   /** A Redis second-level token cache shared by instances; values encrypted and authenticated. */
   distributedCache?: DistributedCacheOptions;
+  /** How outbound requests leave the machine: a proxy, extra CAs, or your own undici dispatcher. Default: direct. */
+  egress?: EgressOptions;
 }

@@ -1,8 +1,10 @@
 import type { Cluster, Redis } from 'ioredis';
+import type { Dispatcher } from 'undici';
 import type {
   ClientCertificateCredential,
   DistributedCacheOptions,
   DownstreamApiOptions,
+  EgressOptions,
   JwksOptions,
   OboModuleOptions,
   TokenAcquisitionOptions,
@@ -14,7 +16,7 @@ import type {
  * and must be declared with {@link nested} or {@link recordOf}; to take a client instance the user
  * owns (an undici `Dispatcher`...), add its type here.
  */
-type Opaque = string | number | boolean | bigint | symbol | readonly unknown[] | ((...args: never[]) => unknown) | Redis | Cluster;
+type Opaque = string | number | boolean | bigint | symbol | readonly unknown[] | ((...args: never[]) => unknown) | Redis | Cluster | Dispatcher;
 
 /** The runtime tree of known option keys. */
 export interface KeyTree {
@@ -100,4 +102,5 @@ export const OBO_OPTION_KEYS: KeyShape<OboModuleOptions> = {
     lock: V,
     lockTtlMs: V,
   }),
+  egress: nested<EgressOptions>({ dispatcher: V, proxyFromEnvironment: V, ca: V }),
 };

@@ -6,6 +6,7 @@ import { checkOptionKeys } from './check-option-keys.js';
 import { describeValue, wholeNumber } from './option-checks.js';
 import type { AccessTokenVersion, JwksOptions, OboModuleOptions } from './obo-module-options.interface.js';
 import { resolveAppSpecificKeys } from './resolve-app-specific-keys.js';
+import { resolveEgress, type ResolvedEgress } from './resolve-egress.js';
 import { resolveOutboundOptions, type ResolvedOutboundOptions } from './resolve-outbound-options.js';
 
 /** Options with every default applied and every value checked. Internal. */
@@ -28,6 +29,7 @@ export interface ResolvedOboOptions extends ResolvedOutboundOptions {
   readonly realm?: string;
   readonly authority: ResolvedAuthority;
   readonly jwks: Readonly<Required<JwksOptions>>;
+  readonly egress: ResolvedEgress;
 }
 
 export const DEFAULT_INSTANCE = 'https://login.microsoftonline.com/';
@@ -157,5 +159,6 @@ export function resolveOboOptions(options: OboModuleOptions): ResolvedOboOptions
       appSpecificKeys: resolveAppSpecificKeys(options),
     },
     ...resolveOutboundOptions(options),
+    egress: resolveEgress(options.egress),
   };
 }

@@ -35,7 +35,7 @@ function credentialOf(options: ResolvedOboOptions): Partial<NodeAuthOptions> {
  */
 export function createConfidentialClient(options: ResolvedOboOptions): ConfidentialClient | null {
   if (!options.credential) return null;
-  const network = new DeadlineNetworkClient(options.tokenAcquisition.timeoutMs);
+  const network = new DeadlineNetworkClient(options.tokenAcquisition.timeoutMs, options.egress.dispatcher);
   const application = new ConfidentialClientApplication({
     auth: {
       clientId: options.clientId,

@@ -1,4 +1,5 @@
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
+import { fetch, type Dispatcher, type Response } from 'undici';
 import { BodyTooLargeError, readCapped } from '../http/read-capped.js';
 import { ProviderCall, toProviderAnswer } from './provider-call.js';
 
@@ -13,7 +14,11 @@ const MAX_BODY_BYTES = 256 * 1024;
 export class DeadlineNetworkClient implements INetworkModule {
   private readonly calls = new Map<string, ProviderCall>();
 
-  constructor(private readonly defaultTimeoutMs: number) {}
+  constructor(
+    private readonly defaultTimeoutMs: number,
+    /** The module's egress dispatcher (proxy, extra CAs); undici's fetch, since Node's takes no undici 7 dispatcher. */
+    private readonly dispatcher: Dispatcher,
+  ) {}
 
   /** Registers a call; its correlation id must be unique while it runs. */
   begin(call: ProviderCall): void {
@@ -46,7 +51,7 @@ export class DeadlineNetworkClient implements INetworkModule {
     let response: Response;
     let text: string;
     try {
-      response = await fetch(url, { method, headers: options?.headers, body: method === 'POST' ? (options?.body ?? '') : undefined, signal, redirect: 'error' });
+      response = await fetch(url, { method, headers: options?.headers, body: method === 'POST' ? (options?.body ?? '') : undefined, signal, redirect: 'error', dispatcher: this.dispatcher });
       text = await readCapped(response, MAX_BODY_BYTES);
     } catch (error) {
       if (call) call.transportFailure = signal.aborted ? 'timeout' : error instanceof BodyTooLargeError ? 'bad-response' : 'network';

@@ -45,10 +45,20 @@ export interface TokenAcquisitionOptions {
 export interface DownstreamApiOptions {
   /** Base URL; request paths are appended to it. */
   baseUrl: string;
-  /** Scopes requested for it, e.g. `['api://<id>/Downstream.Read']`; for app tokens a single `<resource>/.default`. */
+  /**
+   * Scopes requested for it, checked at startup against Entra's rules: one resource per API
+   * (`User.Read` without a prefix is Microsoft Graph), `<resource>/.default` alone, and for app
+   * tokens exactly one `<resource>/.default`. E.g. `['api://<id>/Downstream.Read']`.
+   */
   scopes: readonly string[];
   /** `user` (default): On-Behalf-Of the current user; `app`: the API's own app-only token. */
   tokenKind?: 'user' | 'app';
+  /**
+   * App-only APIs: the tenant (GUID) whose token endpoint issues the app token. Default: the
+   * configured `tenantId`; required when that is `organizations` or `common`. Not for user APIs
+   * (On-Behalf-Of always asks the signed-in user's tenant).
+   */
+  tenantId?: string;
   /** Deadline of one downstream request, in milliseconds. Default 10000. */
   timeoutMs?: number;
 }

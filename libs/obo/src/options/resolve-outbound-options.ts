@@ -1,4 +1,6 @@
+import { MULTI_TENANT_SEGMENTS } from '../authority/entra-authority.js';
 import { OboConfigurationError } from '../errors/obo.error.js';
+import { scopeRuleViolation } from '../token-acquisition/scope-resource.js';
 import { wholeNumber } from './option-checks.js';
 import { resolveDistributedCache, type ResolvedDistributedCache } from './resolve-distributed-cache.js';
 import type { ClientCertificateCredential, DownstreamApiOptions, OboModuleOptions } from './obo-module-options.interface.js';
@@ -48,7 +50,29 @@ function resolveCredential(options: OboModuleOptions): ResolvedCredential | unde
   return undefined;
 }
 
-function resolveDownstreamApi(name: string, api: DownstreamApiOptions): Required<DownstreamApiOptions> {
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The tenant of an app-only API's tokens: its own `tenantId` (a GUID), else the configured tenant.
+ * A multi-tenant configuration (`organizations`/`common`) names no tenant, and client credentials
+ * on those segments are refused by Entra: such an API must name one. User APIs ask the user's tenant.
+ */
+function downstreamTenant(option: string, api: DownstreamApiOptions, tokenKind: 'user' | 'app', configuredTenant: string): string {
+  const multiTenant = MULTI_TENANT_SEGMENTS.has(configuredTenant);
+  if (api.tenantId === undefined) {
+    if (tokenKind === 'app' && multiTenant) {
+      throw new OboConfigurationError(`${option}.tenantId`, `is required for an app-only API when tenantId is "${configuredTenant}": an app token is issued by one tenant; give that tenant's GUID.`);
+    }
+    return configuredTenant.toLowerCase();
+  }
+  if (tokenKind !== 'app') throw new OboConfigurationError(`${option}.tenantId`, "only applies to app-only APIs (tokenKind 'app'): On-Behalf-Of asks the user's own tenant; remove it.");
+  if (typeof api.tenantId !== 'string' || !GUID.test(api.tenantId)) {
+    throw new OboConfigurationError(`${option}.tenantId`, 'must be the directory (tenant) GUID that issues the app token (not a domain name, "organizations" or "common").');
+  }
+  return api.tenantId.toLowerCase();
+}
+
+function resolveDownstreamApi(name: string, api: DownstreamApiOptions, configuredTenant: string): Required<DownstreamApiOptions> {
   const option = `downstreamApis.${name}`;
   let url: URL;
   try {
@@ -63,10 +87,15 @@ function resolveDownstreamApi(name: string, api: DownstreamApiOptions): Required
   }
   const tokenKind = api.tokenKind ?? 'user';
   if (tokenKind !== 'user' && tokenKind !== 'app') throw new OboConfigurationError(`${option}.tokenKind`, 'must be "user" or "app".');
-  if (tokenKind === 'app' && (scopes.length !== 1 || !scopes[0]!.endsWith('/.default'))) {
-    throw new OboConfigurationError(`${option}.scopes`, 'must be one "<resource>/.default" scope for an app-only API.');
-  }
-  return { baseUrl: url.href.replace(/\/+$/, ''), scopes: [...scopes], tokenKind, timeoutMs: wholeNumber(`${option}.timeoutMs`, api.timeoutMs, 10_000, 100, 120_000) };
+  const violation = scopeRuleViolation(tokenKind, scopes);
+  if (violation !== undefined) throw new OboConfigurationError(`${option}.scopes`, violation);
+  return {
+    baseUrl: url.href.replace(/\/+$/, ''),
+    scopes: [...scopes],
+    tokenKind,
+    tenantId: downstreamTenant(option, api, tokenKind, configuredTenant),
+    timeoutMs: wholeNumber(`${option}.timeoutMs`, api.timeoutMs, 10_000, 100, 120_000),
+  };
 }
 
 /**
@@ -81,7 +110,7 @@ export function resolveOutboundOptions(options: OboModuleOptions): ResolvedOutbo
     throw new OboConfigurationError('tokenAcquisition.clientCapabilities', 'must be a list of capability names such as "CP1".');
   }
   const downstreamApis = new Map<string, Required<DownstreamApiOptions>>();
-  for (const [name, api] of Object.entries(options.downstreamApis ?? {})) downstreamApis.set(name, resolveDownstreamApi(name, api));
+  for (const [name, api] of Object.entries(options.downstreamApis ?? {})) downstreamApis.set(name, resolveDownstreamApi(name, api, options.tenantId));
   if (downstreamApis.size > 0 && !credential) {
     throw new OboConfigurationError('clientSecret', 'is required for downstreamApis: give clientSecret, clientCertificate or clientAssertion.');
   }

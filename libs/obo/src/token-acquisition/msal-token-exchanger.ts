@@ -34,6 +34,10 @@ export interface ExchangedToken {
 }
 
 const MAX_LIFETIME_MS = 48 * 3600 * 1000;
+/** How long scopes the provider answered `invalid_scope` for are refused without asking it again. */
+export const SCOPE_BREAKER_MS = 30_000;
+/** Refused scope sets remembered at most (then the oldest are forgotten). */
+const MAX_REFUSED_SCOPE_SETS = 1_000;
 
 /**
  * Runs On-Behalf-Of and client-credentials requests through the module's msal client with what
@@ -49,6 +53,8 @@ export class MsalTokenExchanger {
   private throttledUntil = 0;
   private readonly warmAuthorities = new Set<string>();
   private readonly warming = new Map<string, Promise<unknown>>();
+  /** Tenant and scope sets the provider answered `invalid_scope` for, until when, and its answer. */
+  private readonly refusedScopes = new Map<string, { readonly until: number; readonly message: string }>();
   /** Provider calls made (attempts that reached msal), for tests and benchmarks. */
   providerCalls = 0;
 
@@ -85,6 +91,7 @@ export class MsalTokenExchanger {
     if (!client) throw new OboError('ERR_OBO_CONFIG_INVALID', 'Token acquisition needs a client credential: set clientSecret, clientCertificate or clientAssertion.');
     const wait = this.throttledUntil - Date.now();
     if (wait > 0) throw new ProviderUnavailableError('ERR_OBO_PROVIDER_UNAVAILABLE', wait / 1000, 'The identity provider asked us to wait; retry later.');
+    this.throwIfScopesRefused(request);
     const authority = tenantAuthority(this.options.instance, request.tenantId);
     const { timeoutMs } = this.options.tokenAcquisition;
     const deadline = AbortSignal.timeout(timeoutMs);
@@ -144,6 +151,7 @@ export class MsalTokenExchanger {
         // Any answer from the provider means discovery worked: later calls need not queue.
         if (call.lastErrorAnswer) this.warmAuthorities.add(authority);
         const failure = classifyProviderFailure(call, error, request.scopes, deadline.aborted);
+        if (failure.error.code === 'ERR_OBO_INVALID_SCOPE') this.rememberRefusedScopes(request, failure.error.message);
         if (failure.throttled) this.throttledUntil = Math.max(this.throttledUntil, Date.now() + (failure.retryAfterSeconds ?? 0) * 1000);
         const delay = failure.throttled ? (failure.retryAfterSeconds ?? 0) * 1000 : 100 + Math.random() * 300;
         const left = deadlineAt - Date.now();
@@ -159,12 +167,33 @@ export class MsalTokenExchanger {
     }
   }
 
+  /**
+   * A short breaker per tenant and scope set: `invalid_scope` is a configuration mistake, and a
+   * client retrying must not turn each of its requests into a provider request.
+   */
+  private throwIfScopesRefused(request: ExchangeRequest): void {
+    const refused = this.refusedScopes.get(scopeSetKey(request));
+    if (refused === undefined) return;
+    const left = refused.until - Date.now();
+    if (left <= 0) this.refusedScopes.delete(scopeSetKey(request));
+    else throw new OboError('ERR_OBO_INVALID_SCOPE', `${refused.message} (Answered within the last ${SCOPE_BREAKER_MS / 1000} s; not asked again for ${Math.ceil(left / 1000)} s.)`);
+  }
+
+  private rememberRefusedScopes(request: ExchangeRequest, message: string): void {
+    if (this.refusedScopes.size >= MAX_REFUSED_SCOPE_SETS) this.refusedScopes.delete(this.refusedScopes.keys().next().value!);
+    this.refusedScopes.set(scopeSetKey(request), { until: Date.now() + SCOPE_BREAKER_MS, message });
+  }
+
   /** Provider trouble is logged here (warn); errors that become a 500 are logged once by OboExceptionFilter. */
   private log(error: OboError, correlationId: string): void {
     const line = `${error.code} (correlation ${correlationId})`;
     if (error.code === 'ERR_OBO_PROVIDER_UNAVAILABLE' || error.code === 'ERR_OBO_PROVIDER_TIMEOUT' || error.code === 'ERR_OBO_PROVIDER_BAD_RESPONSE') this.logger.warn(line);
     else this.logger.debug(line);
   }
+}
+
+function scopeSetKey(request: ExchangeRequest): string {
+  return `${request.tenantId}\0${[...request.scopes].sort().join(' ')}`;
 }
 
 function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {

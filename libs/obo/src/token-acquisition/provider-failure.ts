@@ -15,6 +15,8 @@ export interface ProviderFailure {
 const CONSENT_CODES = new Set([65001, 65004]);
 const ASSERTION_CODES = new Set([500133, 50013, 50173, 50132]);
 const CLIENT_CODES = new Set([7000215, 7000222, 700016, 700027, 7000112, 700024]);
+/** `invalid_scope` answers: unknown permission (70011), several resources (28000), client credentials without `.default` (1002012). */
+const SCOPE_CODES = new Set([70011, 28000, 1002012]);
 const DEFAULT_RETRY_AFTER = 5;
 
 function unavailable(reason: string, retryAfterSeconds: number, cause: unknown, retryable: boolean, throttled = false): ProviderFailure {
@@ -37,6 +39,11 @@ function fromAnswer(answer: ProviderAnswer, scopes: readonly string[], cause: un
   }
   if (error === 'consent_required' || has(CONSENT_CODES)) {
     return { error: new ScopedOboError('ERR_OBO_CONSENT_REQUIRED', scopes, 'The user or an admin must consent to the downstream scopes.', { cause }), retryable: false, throttled: false };
+  }
+  if (error === 'invalid_scope' || has(SCOPE_CODES)) {
+    const code = answer.errorCodes.length > 0 ? `, AADSTS${answer.errorCodes[0]}` : '';
+    const message = `The identity provider refused the scopes "${scopes.join(' ')}" (${error ?? 'invalid_scope'}${code}); fix them in downstreamApis or the getAccessToken call: one resource per request, ".default" alone, permissions the resource exposes.`;
+    return { error: new OboError('ERR_OBO_INVALID_SCOPE', message, { cause }), retryable: false, throttled: false };
   }
   if (error === 'invalid_client' || error === 'unauthorized_client' || has(CLIENT_CODES)) {
     return { error: new OboError('ERR_OBO_CLIENT_CREDENTIALS_INVALID', 'The identity provider refused this API\u2019s client credentials; check the client secret, certificate or assertion.', { cause }), retryable: false, throttled: false };

@@ -27,6 +27,12 @@ export interface ClientCertificateCredential {
   x5c?: string;
 }
 
+/** A client assertion read from a file that a platform keeps fresh (Kubernetes projected service-account token). */
+export interface FederatedTokenFileAssertion {
+  /** Absolute path of the file, e.g. `process.env.AZURE_FEDERATED_TOKEN_FILE`. */
+  federatedTokenFile: string;
+}
+
 /** Token acquisition settings: deadlines and the in-memory token cache. */
 export interface TokenAcquisitionOptions {
   /** Overall deadline of one token acquisition, retries included, in milliseconds. Default 10000. */
@@ -125,8 +131,14 @@ export interface OboModuleOptions {
   clientSecret?: string;
   /** Certificate credential of this API. */
   clientCertificate?: ClientCertificateCredential;
-  /** Returns a signed client assertion (workload identity federation, managed identity). */
-  clientAssertion?: () => Promise<string>;
+  /**
+   * A signed client assertion (workload identity federation, managed identity): a callback, called
+   * for every token request (cache in it if you must, never past the assertion's `exp`), or
+   * `{ federatedTokenFile }`, a file re-read whenever it changes (AKS workload identity:
+   * `{ federatedTokenFile: process.env.AZURE_FEDERATED_TOKEN_FILE }`). An assertion the provider
+   * calls expired or not yet valid (AADSTS700024) is discarded and a fresh one is tried once. Never logged.
+   */
+  clientAssertion?: (() => Promise<string>) | FederatedTokenFileAssertion;
   /** Token acquisition settings. */
   tokenAcquisition?: TokenAcquisitionOptions;
   /** Named downstream APIs for {@link DownstreamApi}. */

@@ -72,3 +72,23 @@ describe('#111 the tenant of app-only downstream APIs', () => {
     expect(failure({ scopes: ['api://B/read'], tenantId }).message).toMatch(/only applies to app-only APIs/);
   });
 });
+
+describe('#114 the clientAssertion option', () => {
+  const resolve = (clientAssertion: unknown) => resolveOboOptions({ tenantId, clientId, clientAssertion } as OboModuleOptions);
+
+  it('takes a callback, or { federatedTokenFile } with an absolute path', () => {
+    const callback = () => Promise.resolve('assertion');
+    expect(resolve(callback).credential).toEqual({ kind: 'assertion', clientAssertion: callback });
+    expect(resolve({ federatedTokenFile: '/var/run/secrets/azure/tokens/azure-identity-token' }).credential).toEqual({
+      kind: 'assertion',
+      federatedTokenFile: '/var/run/secrets/azure/tokens/azure-identity-token',
+    });
+  });
+
+  it.each([['an unset environment variable', { federatedTokenFile: undefined }], ['a relative path', { federatedTokenFile: 'token' }], ['a string', 'eyJ...']])(
+    'refuses %s, naming AZURE_FEDERATED_TOKEN_FILE',
+    (_name, value) => {
+      expect(() => resolve(value)).toThrow(/"clientAssertion" must be a function .* \{ federatedTokenFile: <absolute path> \}.*AZURE_FEDERATED_TOKEN_FILE/);
+    },
+  );
+});

@@ -1,3 +1,4 @@
+import { isAbsolute } from 'node:path';
 import { MULTI_TENANT_SEGMENTS } from '../authority/entra-authority.js';
 import { OboConfigurationError } from '../errors/obo.error.js';
 import { scopeRuleViolation } from '../token-acquisition/scope-resource.js';
@@ -9,7 +10,15 @@ import type { ClientCertificateCredential, DownstreamApiOptions, OboModuleOption
 export type ResolvedCredential =
   | { readonly kind: 'secret'; readonly clientSecret: string }
   | { readonly kind: 'certificate'; readonly certificate: ClientCertificateCredential }
-  | { readonly kind: 'assertion'; readonly clientAssertion: () => Promise<string> };
+  | ResolvedAssertionCredential;
+
+/** A client assertion from a callback or from a federated token file: exactly one of the two. */
+export interface ResolvedAssertionCredential {
+  readonly kind: 'assertion';
+  readonly clientAssertion?: () => Promise<string>;
+  /** Absolute path of a federated token file, re-read when it changes. */
+  readonly federatedTokenFile?: string;
+}
 
 /** Outbound settings with defaults applied. */
 export interface ResolvedOutboundOptions {
@@ -43,9 +52,17 @@ function resolveCredential(options: OboModuleOptions): ResolvedCredential | unde
     }
     return { kind: 'certificate', certificate };
   }
-  if (options.clientAssertion !== undefined) {
-    if (typeof options.clientAssertion !== 'function') throw new OboConfigurationError('clientAssertion', 'must be a function returning a signed assertion.');
-    return { kind: 'assertion', clientAssertion: options.clientAssertion };
+  const assertion: unknown = options.clientAssertion;
+  if (assertion !== undefined) {
+    if (typeof assertion === 'function') return { kind: 'assertion', clientAssertion: assertion as () => Promise<string> };
+    const file = typeof assertion === 'object' && assertion !== null ? (assertion as Record<string, unknown>).federatedTokenFile : undefined;
+    if (typeof file !== 'string' || !isAbsolute(file)) {
+      throw new OboConfigurationError(
+        'clientAssertion',
+        'must be a function returning a signed assertion, or { federatedTokenFile: <absolute path> } (on AKS workload identity: process.env.AZURE_FEDERATED_TOKEN_FILE; is it set?).',
+      );
+    }
+    return { kind: 'assertion', federatedTokenFile: file };
   }
   return undefined;
 }

@@ -151,6 +151,11 @@ export class MsalTokenExchanger {
         // Any answer from the provider means discovery worked: later calls need not queue.
         if (call.lastErrorAnswer) this.warmAuthorities.add(authority);
         const failure = classifyProviderFailure(call, error, request.scopes, deadline.aborted);
+        if (failure.assertionExpired && attempt === 0 && client.assertions) {
+          // The kept assertion went stale (or the clock moved): one more request with a fresh one.
+          client.assertions.discard();
+          continue;
+        }
         if (failure.error.code === 'ERR_OBO_INVALID_SCOPE') this.rememberRefusedScopes(request, failure.error.message);
         if (failure.throttled) this.throttledUntil = Math.max(this.throttledUntil, Date.now() + (failure.retryAfterSeconds ?? 0) * 1000);
         const delay = failure.throttled ? (failure.retryAfterSeconds ?? 0) * 1000 : 100 + Math.random() * 300;

@@ -8,6 +8,7 @@ import { RESOLVED_OBO_OPTIONS } from '../options/obo-options.constants.js';
 import type { ResolvedOboOptions } from '../options/resolve-obo-options.js';
 import { CONFIDENTIAL_CLIENT, type ConfidentialClient } from './confidential-client.provider.js';
 import { ProviderCall } from './provider-call.js';
+import { checkIssuedToken, IssuedTokenRefused } from './issued-token-check.js';
 import { classifyProviderFailure } from './provider-failure.js';
 
 /** One token request to the identity provider. */
@@ -146,7 +147,7 @@ export class MsalTokenExchanger {
         pending.then(done, done);
         const result = await abortable(pending, deadline);
         this.warmAuthorities.add(authority);
-        return validated(result, call, request.scopes);
+        return validated(result, call, request);
       } catch (error) {
         // Any answer from the provider means discovery worked: later calls need not queue.
         if (call.lastErrorAnswer) this.warmAuthorities.add(authority);
@@ -191,7 +192,8 @@ export class MsalTokenExchanger {
 
   /** Provider trouble is logged here (warn); errors that become a 500 are logged once by OboExceptionFilter. */
   private log(error: OboError, correlationId: string): void {
-    const line = `${error.code} (correlation ${correlationId})`;
+    // A refused issued token says why (tenant, audience or exp; never the token): a security event.
+    const line = `${error.code} (correlation ${correlationId})${error instanceof IssuedTokenRefused ? `: ${error.message}` : ''}`;
     if (error.code === 'ERR_OBO_PROVIDER_UNAVAILABLE' || error.code === 'ERR_OBO_PROVIDER_TIMEOUT' || error.code === 'ERR_OBO_PROVIDER_BAD_RESPONSE') this.logger.warn(line);
     else this.logger.debug(line);
   }
@@ -215,7 +217,7 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
  * number of seconds from 1 to 48 h (msal treats a missing or zero `expires_in` as 0 and rounds its
  * clock, so its `expiresOn` alone can look valid for a token that is already dead).
  */
-function validated(result: AuthenticationResult | null, call: ProviderCall, requested: readonly string[]): ExchangedToken {
+function validated(result: AuthenticationResult | null, call: ProviderCall, request: ExchangeRequest): ExchangedToken {
   const answer = call.tokenAnswer;
   const tokenType = typeof answer?.tokenType === 'string' ? answer.tokenType : result?.tokenType;
   if (!result || typeof result.accessToken !== 'string' || result.accessToken.length === 0 || (tokenType ?? '').toLowerCase() !== 'bearer') {
@@ -225,7 +227,9 @@ function validated(result: AuthenticationResult | null, call: ProviderCall, requ
   if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn * 1000 > MAX_LIFETIME_MS) {
     throw new OboError('ERR_OBO_PROVIDER_BAD_RESPONSE', 'The identity provider returned a token with an unusable lifetime.');
   }
-  // Our own clock, never later than the provider meant: the request may have taken a while.
-  const expiresOn = Math.min(result.expiresOn?.getTime() ?? Number.POSITIVE_INFINITY, call.startedAt + expiresIn * 1000);
-  return { accessToken: result.accessToken, expiresOn, scopes: result.scopes?.length ? result.scopes : [...requested] };
+  // Tenant, audience and the token's own exp, read before anything caches or uses it.
+  const tokenExpiry = checkIssuedToken(result.accessToken, request);
+  // Our own clock, never later than the provider meant (the request may have taken a while), nor than the token's own exp.
+  const expiresOn = Math.min(result.expiresOn?.getTime() ?? Number.POSITIVE_INFINITY, call.startedAt + expiresIn * 1000, tokenExpiry ?? Number.POSITIVE_INFINITY);
+  return { accessToken: result.accessToken, expiresOn, scopes: result.scopes?.length ? result.scopes : [...request.scopes] };
 }

@@ -127,6 +127,15 @@ export interface OboModuleOptions {
   jwks?: JwksOptions;
   /** Fully validated tokens remembered (by exact text, until they expire) so a repeated token skips the signature check. 0 turns it off. Default 10000. */
   validatedTokenCacheMaxEntries?: number;
+  /**
+   * Extra authority hosts (`host[:port]`, no scheme or path) msal-node may trust for token requests,
+   * besides the `instance` host. Needed when the discovery document names an issuer on another host
+   * than `instance`: External ID (CIAM) with a custom domain or `contoso.ciamlogin.com` whose issuer
+   * is `https://<tenant-guid>.ciamlogin.com/<tenant-guid>/v2.0` (add `<tenant-guid>.ciamlogin.com`).
+   * Without it msal refuses the authority; the module then answers 503 and logs the host to add.
+   * Default: none.
+   */
+  knownAuthorities?: readonly string[];
   /** Client secret of this API, for On-Behalf-Of and app tokens. Give one credential at most. Never logged. */
   clientSecret?: string;
   /** Certificate credential of this API. */

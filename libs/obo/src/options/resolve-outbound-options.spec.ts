@@ -92,3 +92,23 @@ describe('#114 the clientAssertion option', () => {
     },
   );
 });
+
+describe('#102 the knownAuthorities option', () => {
+  const resolve = (knownAuthorities: unknown, instance?: string) => resolveOboOptions({ tenantId, clientId, instance, knownAuthorities } as OboModuleOptions);
+
+  it('is the instance host, then the configured hosts (lower case, each once)', () => {
+    expect(resolve(undefined).knownAuthorities).toEqual(['login.microsoftonline.com']);
+    expect(resolve([`${tenantId}.CIAMLOGIN.com`, 'contoso.ciamlogin.com', `${tenantId}.ciamlogin.com`], 'https://contoso.ciamlogin.com/').knownAuthorities).toEqual([
+      'contoso.ciamlogin.com',
+      `${tenantId}.ciamlogin.com`,
+    ]);
+    expect(resolve(['127.0.0.1:8443']).knownAuthorities).toEqual(['login.microsoftonline.com', '127.0.0.1:8443']);
+  });
+
+  it.each([['a URL', 'https://contoso.ciamlogin.com/'], ['a path', 'contoso.ciamlogin.com/tenant'], ['an empty string', ''], ['a port out of range', 'host:70000']])(
+    'refuses %s, naming the entry and the form it needs',
+    (_name, host) => {
+      expect(() => resolve([host])).toThrow(/"knownAuthorities\[0\]" must be a host name with an optional port, without scheme or path/);
+    },
+  );
+});

@@ -2,7 +2,7 @@ import { isAbsolute } from 'node:path';
 import { MULTI_TENANT_SEGMENTS } from '../authority/entra-authority.js';
 import { OboConfigurationError } from '../errors/obo.error.js';
 import { scopeRuleViolation } from '../token-acquisition/scope-resource.js';
-import { wholeNumber } from './option-checks.js';
+import { describeValue, wholeNumber } from './option-checks.js';
 import { resolveDistributedCache, type ResolvedDistributedCache } from './resolve-distributed-cache.js';
 import type { ClientCertificateCredential, DownstreamApiOptions, OboModuleOptions } from './obo-module-options.interface.js';
 
@@ -31,6 +31,8 @@ export interface ResolvedOutboundOptions {
     readonly clientCapabilities: readonly string[];
   };
   readonly downstreamApis: ReadonlyMap<string, Required<DownstreamApiOptions>>;
+  /** Hosts (`host[:port]`, lower case) msal-node trusts as authorities and issuers: the instance host, then the configured ones. */
+  readonly knownAuthorities: readonly string[];
   readonly distributedCache?: ResolvedDistributedCache;
 }
 
@@ -115,6 +117,27 @@ function resolveDownstreamApi(name: string, api: DownstreamApiOptions, configure
   };
 }
 
+const PUBLIC_CLOUD_INSTANCE = 'https://login.microsoftonline.com/';
+const HOST_AND_PORT = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::\d{1,5})?$/;
+
+/** The instance host (already validated) plus the configured extra authority hosts, lower case, each once. */
+function resolveKnownAuthorities(options: OboModuleOptions): string[] {
+  const instanceHost = new URL(options.instance ?? PUBLIC_CLOUD_INSTANCE).host.toLowerCase();
+  const given: unknown = options.knownAuthorities ?? [];
+  if (!Array.isArray(given)) throw new OboConfigurationError('knownAuthorities', 'must be a list of authority hosts such as ["<tenant-guid>.ciamlogin.com"].');
+  const hosts = given.map((host: unknown, i) => {
+    const lower = typeof host === 'string' ? host.toLowerCase() : '';
+    if (!HOST_AND_PORT.test(lower) || Number(lower.split(':')[1] ?? 443) > 65_535) {
+      throw new OboConfigurationError(
+        `knownAuthorities[${i}]`,
+        `must be a host name with an optional port, without scheme or path, such as "<tenant-guid>.ciamlogin.com" (got ${describeValue(host)}).`,
+      );
+    }
+    return lower;
+  });
+  return [...new Set([instanceHost, ...hosts])];
+}
+
 /**
  * Resolves credentials, token acquisition settings and downstream APIs.
  * @throws {OboConfigurationError}
@@ -143,5 +166,6 @@ export function resolveOutboundOptions(options: OboModuleOptions): ResolvedOutbo
       clientCapabilities: [...capabilities],
     },
     downstreamApis,
+    knownAuthorities: resolveKnownAuthorities(options),
   };
 }

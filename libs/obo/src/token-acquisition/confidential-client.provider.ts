@@ -33,8 +33,9 @@ function credentialOf(options: ResolvedOboOptions, assertions: ClientAssertionSo
 
 /**
  * Builds the module's single ConfidentialClientApplication at startup: our deadline network
- * client, PII logging off, msal logs bridged to the Nest logger, and the authority host in
- * `knownAuthorities` so a sovereign cloud or local authority needs no instance-discovery call.
+ * client, PII logging off, msal logs bridged to the Nest logger, and the instance host plus the
+ * configured `knownAuthorities` as msal's known authorities, so a sovereign cloud or local authority
+ * needs no instance-discovery call and an issuer on one of those hosts passes msal's issuer check.
  */
 export function createConfidentialClient(options: ResolvedOboOptions): ConfidentialClient | null {
   if (!options.credential) return null;
@@ -44,7 +45,7 @@ export function createConfidentialClient(options: ResolvedOboOptions): Confident
     auth: {
       clientId: options.clientId,
       authority: tenantAuthority(options.instance, options.multiTenant ? 'organizations' : options.tenantId),
-      knownAuthorities: [new URL(options.instance).host],
+      knownAuthorities: [...options.knownAuthorities],
       clientCapabilities: [...options.tokenAcquisition.clientCapabilities],
       ...credentialOf(options, assertions),
     },

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { AuthenticationResult } from '@azure/msal-node';
+import type { AuthError, AuthenticationResult } from '@azure/msal-node';
 import { tenantAuthority } from '../authority/entra-authority.js';
 import { OboError, ProviderUnavailableError } from '../errors/obo.error.js';
 import { RESOLVED_OBO_OPTIONS } from '../options/obo-options.constants.js';
 import type { ResolvedOboOptions } from '../options/resolve-obo-options.js';
 import { CONFIDENTIAL_CLIENT, type ConfidentialClient } from './confidential-client.provider.js';
+import { explainResolutionFailure, isResolutionFailure } from './authority-resolution.js';
 import { ProviderCall } from './provider-call.js';
 import { checkIssuedToken, IssuedTokenRefused } from './issued-token-check.js';
 import { classifyProviderFailure } from './provider-failure.js';
@@ -39,6 +40,10 @@ const MAX_LIFETIME_MS = 48 * 3600 * 1000;
 export const SCOPE_BREAKER_MS = 30_000;
 /** Refused scope sets remembered at most (then the oldest are forgotten). */
 const MAX_REFUSED_SCOPE_SETS = 1_000;
+/** How long an authority msal-node could not resolve is answered 503 without asking it again. */
+export const UNRESOLVED_AUTHORITY_MS = 30_000;
+/** Unresolvable authorities remembered at most (one per tenant on a multi-tenant API). */
+const MAX_UNRESOLVED_AUTHORITIES = 1_000;
 
 /**
  * Runs On-Behalf-Of and client-credentials requests through the module's msal client with what
@@ -54,6 +59,8 @@ export class MsalTokenExchanger {
   private throttledUntil = 0;
   private readonly warmAuthorities = new Set<string>();
   private readonly warming = new Map<string, Promise<unknown>>();
+  /** Authorities msal-node could not resolve, until when, and why. */
+  private readonly unresolvedAuthorities = new Map<string, { readonly until: number; readonly message: string }>();
   /** Tenant and scope sets the provider answered `invalid_scope` for, until when, and its answer. */
   private readonly refusedScopes = new Map<string, { readonly until: number; readonly message: string }>();
   /** Provider calls made (attempts that reached msal), for tests and benchmarks. */
@@ -94,6 +101,7 @@ export class MsalTokenExchanger {
     if (wait > 0) throw new ProviderUnavailableError('ERR_OBO_PROVIDER_UNAVAILABLE', wait / 1000, 'The identity provider asked us to wait; retry later.');
     this.throwIfScopesRefused(request);
     const authority = tenantAuthority(this.options.instance, request.tenantId);
+    this.throwIfUnresolved(authority);
     const { timeoutMs } = this.options.tokenAcquisition;
     const deadline = AbortSignal.timeout(timeoutMs);
     // The clock too: under a burst the timer behind `deadline` can fire late.
@@ -149,6 +157,7 @@ export class MsalTokenExchanger {
         this.warmAuthorities.add(authority);
         return validated(result, call, request);
       } catch (error) {
+        if (!deadline.aborted && isResolutionFailure(error)) throw this.unresolved(client, authority, error, request.correlationId ?? call.correlationId);
         // Any answer from the provider means discovery worked: later calls need not queue.
         if (call.lastErrorAnswer) this.warmAuthorities.add(authority);
         const failure = classifyProviderFailure(call, error, request.scopes, deadline.aborted);
@@ -171,6 +180,30 @@ export class MsalTokenExchanger {
         client.application.clearCache();
       }
     }
+  }
+
+  /** An authority msal could not resolve within the last {@link UNRESOLVED_AUTHORITY_MS}: 503 again, nothing sent, nothing logged. */
+  private throwIfUnresolved(authority: string): void {
+    const unresolved = this.unresolvedAuthorities.get(authority);
+    if (unresolved === undefined) return;
+    const left = unresolved.until - Date.now();
+    if (left <= 0) this.unresolvedAuthorities.delete(authority);
+    else throw new ProviderUnavailableError('ERR_OBO_PROVIDER_UNAVAILABLE', left / 1000, unresolved.message);
+  }
+
+  /**
+   * msal-node refused the authority before any token request (its `endpoints_resolution_error` says
+   * no more): say why from the discovery answer msal got, log it once, and remember it for a while
+   * so each client request is not one more discovery request.
+   */
+  private unresolved(client: ConfidentialClient, authority: string, cause: unknown, correlationId: string): ProviderUnavailableError {
+    const seconds = UNRESOLVED_AUTHORITY_MS / 1000;
+    const reason = explainResolutionFailure(client.network.discoveryAnswer(authority), this.options.knownAuthorities, (cause as AuthError).errorCode);
+    const message = `msal-node could not resolve the authority ${authority}: ${reason}. Token requests to it answer 503 for ${seconds} s without asking again.`;
+    if (this.unresolvedAuthorities.size >= MAX_UNRESOLVED_AUTHORITIES) this.unresolvedAuthorities.delete(this.unresolvedAuthorities.keys().next().value!);
+    this.unresolvedAuthorities.set(authority, { until: Date.now() + UNRESOLVED_AUTHORITY_MS, message });
+    this.logger.warn(`ERR_OBO_PROVIDER_UNAVAILABLE (correlation ${correlationId}): ${message}`);
+    return new ProviderUnavailableError('ERR_OBO_PROVIDER_UNAVAILABLE', seconds, message, { cause });
   }
 
   /**

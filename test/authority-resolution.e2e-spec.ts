@@ -83,6 +83,24 @@ describe('#102 msal-node cannot resolve the authority (issuer on another host)',
     });
   });
 
+  describe('without knownAuthorities, a cold burst', () => {
+    let chain: OboChain;
+    const capture = new CapturingLogger();
+    beforeAll(async () => {
+      chain = await startOboChain({ authority, original: { instance: front.url, acceptedTokenVersions: ['2.0'] } });
+      chain.original.app.useLogger(capture);
+    }, 30_000);
+    afterAll(() => chain?.close());
+
+    it('answers every concurrent caller 503 and still logs the cause once', async () => {
+      const replies = await Promise.all(Array.from({ length: 5 }, () => send(`${chain.original.url}/api/profile`, chain.userToken())));
+      expect(replies.map((r) => r.status)).toEqual([503, 503, 503, 503, 503]);
+      const lines = capture.entries.filter((e) => e.level === 'warn' || e.level === 'error' || e.level === 'fatal');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]!.text).toMatch(/to the knownAuthorities option/);
+    });
+  });
+
   describe('with the issuer host in knownAuthorities', () => {
     let chain: OboChain;
     beforeAll(async () => {

@@ -68,4 +68,18 @@ describe('#113 invalid_scope at run time', () => {
     expect(good.status).toBe(200);
     expect(chain.authority.tokenRequests.onBehalfOf).toBe(2);
   });
+
+  it('on a cold start, concurrent callers queued behind the first one learn its answer: one provider request for the burst', async () => {
+    const cold = await startOboChain({ authority: chain.authority, controllers: [ScopesController] });
+    try {
+      probe.missingScope = `api://${cold.downstreamId}/Missing.Permission`;
+      chain.authority.resetCounters();
+      const replies = await Promise.all(Array.from({ length: 5 }, () => send(`${cold.original.url}/scopes/missing`, cold.userToken())));
+      expect(replies.map((r) => r.status)).toEqual([500, 500, 500, 500, 500]);
+      expect(chain.authority.tokenRequests.onBehalfOf).toBe(1);
+    } finally {
+      probe.missingScope = `api://${chain.downstreamId}/Missing.Permission`;
+      await cold.close();
+    }
+  });
 });

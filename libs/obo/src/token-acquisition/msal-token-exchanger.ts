@@ -114,6 +114,9 @@ export class MsalTokenExchanger {
           () => undefined,
           (error: unknown) => error,
         );
+        // What the first call learnt (an authority msal cannot resolve, refused scopes) holds for us too, silently.
+        this.throwIfUnresolved(authority);
+        this.throwIfScopesRefused(request);
         if (outcome instanceof ProviderUnavailableError) {
           // The provider did not answer the first call (in time): the others would only add load to
           // it. Any other outcome (a token, a refusal of that user) and we try ourselves.

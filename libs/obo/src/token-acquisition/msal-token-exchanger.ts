@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import type { AuthError, AuthenticationResult } from '@azure/msal-node';
 import { tenantAuthority } from '../authority/entra-authority.js';
 import { OboError, ProviderUnavailableError } from '../errors/obo.error.js';
@@ -38,12 +39,10 @@ export interface ExchangedToken {
 const MAX_LIFETIME_MS = 48 * 3600 * 1000;
 /** How long scopes the provider answered `invalid_scope` for are refused without asking it again. */
 export const SCOPE_BREAKER_MS = 30_000;
-/** Refused scope sets remembered at most (then the oldest are forgotten). */
-const MAX_REFUSED_SCOPE_SETS = 1_000;
 /** How long an authority msal-node could not resolve is answered 503 without asking it again. */
 export const UNRESOLVED_AUTHORITY_MS = 30_000;
-/** Unresolvable authorities remembered at most (one per tenant on a multi-tenant API). */
-const MAX_UNRESOLVED_AUTHORITIES = 1_000;
+/** Unresolvable authorities (one per tenant on a multi-tenant API) and refused scope sets remembered at most. */
+const MAX_REMEMBERED_REFUSALS = 1_000;
 
 /**
  * Runs On-Behalf-Of and client-credentials requests through the module's msal client with what
@@ -59,10 +58,10 @@ export class MsalTokenExchanger {
   private throttledUntil = 0;
   private readonly warmAuthorities = new Set<string>();
   private readonly warming = new Map<string, Promise<unknown>>();
-  /** Authorities msal-node could not resolve, until when, and why. */
-  private readonly unresolvedAuthorities = new Map<string, { readonly until: number; readonly message: string }>();
-  /** Tenant and scope sets the provider answered `invalid_scope` for, until when, and its answer. */
-  private readonly refusedScopes = new Map<string, { readonly until: number; readonly message: string }>();
+  /** Authorities msal-node could not resolve, and why (forgotten after UNRESOLVED_AUTHORITY_MS). */
+  private readonly unresolvedAuthorities = new LRUCache<string, string>({ max: MAX_REMEMBERED_REFUSALS, ttl: UNRESOLVED_AUTHORITY_MS });
+  /** Tenant and scope sets the provider answered `invalid_scope` for, and its answer. */
+  private readonly refusedScopes = new LRUCache<string, string>({ max: MAX_REMEMBERED_REFUSALS, ttl: SCOPE_BREAKER_MS });
   /** Provider calls made (attempts that reached msal), for tests and benchmarks. */
   providerCalls = 0;
 
@@ -187,11 +186,8 @@ export class MsalTokenExchanger {
 
   /** An authority msal could not resolve within the last {@link UNRESOLVED_AUTHORITY_MS}: 503 again, nothing sent, nothing logged. */
   private throwIfUnresolved(authority: string): void {
-    const unresolved = this.unresolvedAuthorities.get(authority);
-    if (unresolved === undefined) return;
-    const left = unresolved.until - Date.now();
-    if (left <= 0) this.unresolvedAuthorities.delete(authority);
-    else throw new ProviderUnavailableError('ERR_OBO_PROVIDER_UNAVAILABLE', left / 1000, unresolved.message);
+    const message = this.unresolvedAuthorities.get(authority);
+    if (message !== undefined) throw new ProviderUnavailableError('ERR_OBO_PROVIDER_UNAVAILABLE', this.unresolvedAuthorities.getRemainingTTL(authority) / 1000, message);
   }
 
   /**
@@ -203,8 +199,7 @@ export class MsalTokenExchanger {
     const seconds = UNRESOLVED_AUTHORITY_MS / 1000;
     const reason = explainResolutionFailure(client.network.discoveryAnswer(authority), this.options.knownAuthorities, (cause as AuthError).errorCode);
     const message = `msal-node could not resolve the authority ${authority}: ${reason}. Token requests to it answer 503 for ${seconds} s without asking again.`;
-    if (this.unresolvedAuthorities.size >= MAX_UNRESOLVED_AUTHORITIES) this.unresolvedAuthorities.delete(this.unresolvedAuthorities.keys().next().value!);
-    this.unresolvedAuthorities.set(authority, { until: Date.now() + UNRESOLVED_AUTHORITY_MS, message });
+    this.unresolvedAuthorities.set(authority, message);
     this.logger.warn(`ERR_OBO_PROVIDER_UNAVAILABLE (correlation ${correlationId}): ${message}`);
     return new ProviderUnavailableError('ERR_OBO_PROVIDER_UNAVAILABLE', seconds, message, { cause });
   }
@@ -214,16 +209,15 @@ export class MsalTokenExchanger {
    * client retrying must not turn each of its requests into a provider request.
    */
   private throwIfScopesRefused(request: ExchangeRequest): void {
-    const refused = this.refusedScopes.get(scopeSetKey(request));
-    if (refused === undefined) return;
-    const left = refused.until - Date.now();
-    if (left <= 0) this.refusedScopes.delete(scopeSetKey(request));
-    else throw new OboError('ERR_OBO_INVALID_SCOPE', `${refused.message} (Answered within the last ${SCOPE_BREAKER_MS / 1000} s; not asked again for ${Math.ceil(left / 1000)} s.)`);
+    const key = scopeSetKey(request);
+    const message = this.refusedScopes.get(key);
+    if (message === undefined) return;
+    const left = Math.ceil(this.refusedScopes.getRemainingTTL(key) / 1000);
+    throw new OboError('ERR_OBO_INVALID_SCOPE', `${message} (Answered within the last ${SCOPE_BREAKER_MS / 1000} s; not asked again for ${left} s.)`);
   }
 
   private rememberRefusedScopes(request: ExchangeRequest, message: string): void {
-    if (this.refusedScopes.size >= MAX_REFUSED_SCOPE_SETS) this.refusedScopes.delete(this.refusedScopes.keys().next().value!);
-    this.refusedScopes.set(scopeSetKey(request), { until: Date.now() + SCOPE_BREAKER_MS, message });
+    this.refusedScopes.set(scopeSetKey(request), message);
   }
 
   /** Provider trouble is logged here (warn); errors that become a 500 are logged once by OboExceptionFilter. */

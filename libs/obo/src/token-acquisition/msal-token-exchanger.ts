@@ -39,8 +39,10 @@ export interface ExchangedToken {
 const MAX_LIFETIME_MS = 48 * 3600 * 1000;
 /** How long scopes the provider answered `invalid_scope` for are refused without asking it again. */
 export const SCOPE_BREAKER_MS = 30_000;
-/** How long an authority msal-node could not resolve is answered 503 without asking it again. */
+/** How long an authority msal-node could not resolve is answered 503 without asking it again (its metadata or issuer is wrong). */
 export const UNRESOLVED_AUTHORITY_MS = 30_000;
+/** The same when only the discovery request failed (unreachable, 5xx, 429): the provider's outage, shorter. */
+const UNREACHABLE_AUTHORITY_MS = 5_000;
 /** Unresolvable authorities (one per tenant on a multi-tenant API) and refused scope sets remembered at most. */
 const MAX_REMEMBERED_REFUSALS = 1_000;
 
@@ -58,7 +60,7 @@ export class MsalTokenExchanger {
   private throttledUntil = 0;
   private readonly warmAuthorities = new Set<string>();
   private readonly warming = new Map<string, Promise<unknown>>();
-  /** Authorities msal-node could not resolve, and why (forgotten after UNRESOLVED_AUTHORITY_MS). */
+  /** Authorities msal-node could not resolve, and why (forgotten after 30 s, or 5 s when only the request failed). */
   private readonly unresolvedAuthorities = new LRUCache<string, string>({ max: MAX_REMEMBERED_REFUSALS, ttl: UNRESOLVED_AUTHORITY_MS });
   /** Tenant and scope sets the provider answered `invalid_scope` for, and its answer. */
   private readonly refusedScopes = new LRUCache<string, string>({ max: MAX_REMEMBERED_REFUSALS, ttl: SCOPE_BREAKER_MS });
@@ -184,7 +186,7 @@ export class MsalTokenExchanger {
     }
   }
 
-  /** An authority msal could not resolve within the last {@link UNRESOLVED_AUTHORITY_MS}: 503 again, nothing sent, nothing logged. */
+  /** An authority msal could not resolve a moment ago (see {@link UNRESOLVED_AUTHORITY_MS}): 503 again, nothing sent, nothing logged. */
   private throwIfUnresolved(authority: string): void {
     const message = this.unresolvedAuthorities.get(authority);
     if (message !== undefined) throw new ProviderUnavailableError('ERR_OBO_PROVIDER_UNAVAILABLE', this.unresolvedAuthorities.getRemainingTTL(authority) / 1000, message);
@@ -196,10 +198,11 @@ export class MsalTokenExchanger {
    * so each client request is not one more discovery request.
    */
   private unresolved(client: ConfidentialClient, authority: string, cause: unknown, correlationId: string): ProviderUnavailableError {
-    const seconds = UNRESOLVED_AUTHORITY_MS / 1000;
-    const reason = explainResolutionFailure(client.network.discoveryAnswer(authority), this.options.knownAuthorities, (cause as AuthError).errorCode);
+    const { reason, transient } = explainResolutionFailure(client.network.discoveryAnswer(authority), this.options.knownAuthorities, (cause as AuthError).errorCode);
+    const ms = transient ? UNREACHABLE_AUTHORITY_MS : UNRESOLVED_AUTHORITY_MS;
+    const seconds = ms / 1000;
     const message = `msal-node could not resolve the authority ${authority}: ${reason}. Token requests to it answer 503 for ${seconds} s without asking again.`;
-    this.unresolvedAuthorities.set(authority, message);
+    this.unresolvedAuthorities.set(authority, message, { ttl: ms });
     this.logger.warn(`ERR_OBO_PROVIDER_UNAVAILABLE (correlation ${correlationId}): ${message}`);
     return new ProviderUnavailableError('ERR_OBO_PROVIDER_UNAVAILABLE', seconds, message, { cause });
   }

@@ -50,7 +50,7 @@ function fromAnswer(answer: ProviderAnswer, scopes: readonly string[], cause: un
     return { error: new OboError('ERR_OBO_INVALID_SCOPE', message, { cause }), retryable: false, throttled: false };
   }
   if (answer.errorCodes.includes(ASSERTION_TIME_CODE)) {
-    const message = 'The identity provider refused this API\u2019s client assertion as expired or not yet valid (AADSTS700024), also after fetching a fresh one: make the clientAssertion callback or federated token file provide a current assertion, and check the issuer\u2019s clock.';
+    const message = 'The identity provider refused this API\u2019s client assertion as expired or not yet valid (AADSTS700024): make the clientAssertion callback or federated token file provide a current assertion, and check the clocks of this machine and of the assertion\u2019s issuer.';
     return { error: new OboError('ERR_OBO_CLIENT_CREDENTIALS_INVALID', message, { cause }), retryable: false, throttled: false, assertionExpired: true };
   }
   if (error === 'invalid_client' || error === 'unauthorized_client' || has(CLIENT_CODES)) {

@@ -62,6 +62,18 @@ describe('#111 tenants: the OBO request goes to the tenant of the user\u2019s to
       authority.clearTokenFaults();
     }
   });
+
+  it('calls an app-only downstream API with a token of the tenant its downstreamApis entry names (required on organizations)', async () => {
+    const atHome = authority.injectTokenFault({ kind: 'delay', ms: 0 }, { tenant: home, grant: 'client_credentials' });
+    try {
+      const caller = authority.mintAppToken({ audience: chain.originalId, tenantId: home, claims: { roles: ['Profile.Read.All'] } });
+      const reply = await send(`${chain.original.url}/api/app-profile`, caller);
+      expect(reply.status).toBe(200);
+      expect(atHome.applied).toBe(1);
+    } finally {
+      authority.clearTokenFaults();
+    }
+  });
 });
 
 describe('#111 tenants: an issued token is checked (tid, aud, exp) before it is cached', () => {

@@ -270,6 +270,16 @@ describe('#102 msal-node must accept the token authority: checked at startup', (
     );
   });
 
+  it('starts, and validates tokens, once the issuer host is in knownAuthorities', async () => {
+    const logger = new CapturingLogger();
+    const api = await startLoggedApi(optionsFor(authority, { clientSecret: 'not-used', knownAuthorities: ['login.contoso.test'] }), logger);
+    try {
+      expect((await get(`${api.url}/delegated`, authority.mintUserToken())).status).toBe(200);
+    } finally {
+      await api.close();
+    }
+  });
+
   it('starts an API without a client credential (inbound only: the issuer is taken as discovery says)', async () => {
     const logger = new CapturingLogger();
     const api = await startLoggedApi(optionsFor(authority), logger);

@@ -60,7 +60,8 @@ export async function startOboChain(options: OboChainOptions = {}): Promise<OboC
         clientSecret,
         downstreamApis: {
           downstream: { baseUrl, scopes: [downstreamScope] },
-          downstreamAsApp: { baseUrl, scopes: [`api://${downstreamId}/.default`], tokenKind: 'app' },
+          // The tenant is named so a multi-tenant Original API (tenantId organizations) starts too (#111).
+          downstreamAsApp: { baseUrl, scopes: [`api://${downstreamId}/.default`], tokenKind: 'app', tenantId: authority.tenantId },
         },
         ...options.original,
       }),

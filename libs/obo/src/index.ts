@@ -7,6 +7,7 @@ export type {
   DistributedCacheOptions,
   DownstreamApiOptions,
   EgressOptions,
+  FederatedTokenFileAssertion,
   JwksOptions,
   OboModuleOptions,
   TokenAcquisitionOptions,

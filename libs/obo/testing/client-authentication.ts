@@ -1,9 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { jwtVerify } from 'jose';
+import { errors, jwtVerify } from 'jose';
 import type { AppRegistration, AppRegistry } from './app-registrations.js';
 import { basicCredentials } from './form-body.js';
-import { invalidClient, invalidRequest } from './token-errors.js';
+import { invalidClient, invalidRequest, type TokenEndpointError } from './token-errors.js';
 
 /** The `client_assertion_type` of RFC 7523 private-key JWT client authentication. */
 export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -63,6 +63,8 @@ async function verifyClientAssertion(assertion: string, app: AppRegistration, to
   if (!app.clientAssertionKey) {
     throw invalidClient(app.clientId, 700027, `No certificate or key is registered for application '${app.clientId}'.`);
   }
+  let exp: number;
+  let nbf: number | undefined;
   try {
     const { payload } = await jwtVerify(assertion, app.clientAssertionKey, {
       algorithms: ['RS256', 'PS256'],
@@ -72,11 +74,21 @@ async function verifyClientAssertion(assertion: string, app: AppRegistration, to
       requiredClaims: ['exp'],
       clockTolerance: CLOCK_SKEW_SECONDS, // for nbf/iat: msal rounds "now" to the nearest second
     });
-    if (payload.exp! <= Math.floor(Date.now() / 1000)) throw new Error('"exp" claim timestamp check failed');
+    exp = payload.exp!;
+    nbf = payload.nbf;
   } catch (error) {
+    if (error instanceof errors.JWTExpired || (error instanceof errors.JWTClaimValidationFailed && error.claim === 'nbf')) throw notInTimeRange(app.clientId);
     const reason = error instanceof Error ? error.message : 'invalid';
     throw invalidClient(app.clientId, 700027, `Client assertion failed signature or claim validation. [Reason - ${reason}]`);
   }
+  const now = Math.floor(Date.now() / 1000);
+  if (exp <= now) throw notInTimeRange(app.clientId, now, nbf, exp);
+}
+
+/** AADSTS700024, as Entra answers an expired or not yet valid client assertion. */
+function notInTimeRange(clientId: string, now?: number, nbf?: number, exp?: number): TokenEndpointError {
+  const times = now === undefined ? '' : ` Current time: ${now}, assertion valid from ${nbf ?? 'unset'}, expiry time of assertion ${exp}.`;
+  return invalidClient(clientId, 700024, `Client assertion is not within its valid time range.${times}`);
 }
 
 function sameText(given: string, expected: string): boolean {

@@ -64,7 +64,7 @@ export class TokenEndpoint {
     const grant = grantOf(form.grant_type);
     const oid = grant === 'client_credentials' ? servicePrincipalId(form.client_id ?? '') : userOid(form);
     this.host.log.record(basicCredentials(req) ? { ...form, client_secret_basic: 'present' } : form, grant, oid);
-    const fault = this.host.faults.take({ grant, oid, scope: form.scope ?? '', hasClaims: form.claims !== undefined });
+    const fault = this.host.faults.take({ grant, oid, scope: form.scope ?? '', hasClaims: form.claims !== undefined, tenant });
     if (fault?.kind === 'hang') return; // never answer; LocalAuthority.close() drops the socket
     if (fault?.kind === 'delay' && !(await this.sleep(fault.ms, res))) return;
     if (fault && this.answeredByFault(fault, res, form, correlationId)) return;
@@ -76,6 +76,7 @@ export class TokenEndpoint {
       if (tokenError.status === 401 && basicCredentials(req)) res.setHeader('www-authenticate', 'Basic realm="local-authority"');
       return sendError(res, tokenError, correlationId);
     }
+    if (fault?.kind === 'altered-token') body = this.altered(body, fault);
     send(res, 200, fault?.kind === 'bad-token-response' ? spoilTokenResponse(body, fault.variant) : body);
   }
 
@@ -98,6 +99,21 @@ export class TokenEndpoint {
     const error = faultError(fault, form.client_id ?? '');
     if (error) sendError(res, error, correlationId);
     return error !== undefined;
+  }
+
+  /** The response with its access token re-minted the way an `altered-token` fault says. */
+  private altered(body: Record<string, unknown>, fault: Extract<TokenFault, { kind: 'altered-token' }>): Record<string, unknown> {
+    const { iss: _iss, aud, tid, iat: _iat, nbf: _nbf, exp: _exp, ver, ...kept } = peekClaims(body.access_token as string) ?? {};
+    const now = Math.floor(Date.now() / 1000);
+    const expired = fault.expOffsetSeconds === undefined ? {} : { iat: now - 3600, nbf: now - 3600, exp: now + fault.expOffsetSeconds };
+    const options = {
+      version: fault.version ?? (ver === '1.0' ? '1.0' : '2.0'),
+      audience: fault.audience ?? (aud as string),
+      tenantId: fault.tenantId ?? (tid as string),
+      claims: { ...kept, ...expired },
+    } as const;
+    const accessToken = kept.idtyp === 'app' ? this.host.mintAppToken(options) : this.host.mintUserToken(options);
+    return { ...body, access_token: accessToken };
   }
 
   private async serve(req: IncomingMessage, form: Record<string, string>, tenant: string): Promise<Record<string, unknown>> {

@@ -11,7 +11,10 @@ export type BadTokenResponseVariant = 'missing-access-token' | 'token-type-n_a' 
  * - `malformed-json`: 200 with broken JSON; `bad-token-response`: a 200 that breaks the token response rules;
  * - `claims-challenge`: 400 with `claims` (AADSTS50076 by default), optional `suberror`;
  * - `consent-required`: 400 `invalid_grant`/`consent_required` AADSTS65001;
- * - `invalid-client`: 401 AADSTS7000215; `invalid-grant`: 400 `invalid_grant` with the given AADSTS code.
+ * - `invalid-client`: 401 AADSTS7000215; `invalid-grant`: 400 `invalid_grant` with the given AADSTS code;
+ * - `altered-token`: a normal 200 whose access token is re-minted (validly signed, other claims kept) for
+ *   another `tenantId`, another `audience`, token `version`, or an `exp` of now plus `expOffsetSeconds`
+ *   (negative: already expired) while `expires_in` still says the usual lifetime: what a client must not cache.
  */
 export type TokenFault =
   | { kind: 'status'; status: number; retryAfter?: number | string; body?: object }
@@ -22,7 +25,8 @@ export type TokenFault =
   | { kind: 'claims-challenge'; claims: string; error?: 'invalid_grant' | 'interaction_required'; suberror?: string; errorCodes?: number[] }
   | { kind: 'consent-required' }
   | { kind: 'invalid-client' }
-  | { kind: 'invalid-grant'; code: number };
+  | { kind: 'invalid-grant'; code: number }
+  | { kind: 'altered-token'; tenantId?: string; audience?: string; version?: '1.0' | '2.0'; expOffsetSeconds?: number };
 
 /** Which token requests a fault applies to; every given condition must hold. */
 export interface TokenFaultMatch {
@@ -32,6 +36,8 @@ export interface TokenFaultMatch {
   oid?: string;
   /** Only requests whose `scope` parameter contains this substring. */
   scope?: string;
+  /** Only requests to the token endpoint of this `{tenant}` path segment (a GUID, `organizations`, `common`). */
+  tenant?: string;
   /** Apply to the next N matching requests, then drop the fault. Default: unlimited. */
   times?: number;
   /** Only requests without a `claims` parameter. */
@@ -56,6 +62,8 @@ export interface TokenRequestFacts {
   readonly oid: string | undefined;
   readonly scope: string;
   readonly hasClaims: boolean;
+  /** The `{tenant}` path segment of the request. */
+  readonly tenant?: string;
 }
 
 interface Entry {
@@ -105,6 +113,7 @@ function matches(match: TokenFaultMatch, facts: TokenRequestFacts): boolean {
   if (match.grant !== undefined && match.grant !== facts.grant) return false;
   if (match.oid !== undefined && match.oid !== facts.oid) return false;
   if (match.scope !== undefined && !facts.scope.includes(match.scope)) return false;
+  if (match.tenant !== undefined && match.tenant !== facts.tenant) return false;
   if (match.whenClaimsAbsent && facts.hasClaims) return false;
   if (match.whenClaimsPresent && !facts.hasClaims) return false;
   return true;

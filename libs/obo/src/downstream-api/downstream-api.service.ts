@@ -99,7 +99,7 @@ export class DownstreamApi implements OnApplicationShutdown {
   }
 
   private token(api: Api, renewal: { claims?: string; forceRefresh?: boolean }): Promise<string> {
-    if (api.tokenKind === 'app') return this.tokens.getAccessTokenForApp(api.scopes[0]!, { forceRefresh: renewal.forceRefresh || renewal.claims !== undefined });
+    if (api.tokenKind === 'app') return this.tokens.getAccessTokenForApp(api.scopes[0]!, { tenantId: api.tenantId, forceRefresh: renewal.forceRefresh || renewal.claims !== undefined });
     return this.tokens.getAccessTokenForUser(api.scopes, renewal);
   }
 

@@ -16,6 +16,7 @@
  * - `ERR_OBO_CONSENT_REQUIRED`: the user or an admin must consent to the downstream scopes (403 `insufficient_scope`).
  * - `ERR_OBO_ASSERTION_REJECTED`: the identity provider refused the incoming token for On-Behalf-Of (401 `invalid_token`).
  * - `ERR_OBO_CLIENT_CREDENTIALS_INVALID`: the identity provider refused this API's own credentials (500; fix the configuration).
+ * - `ERR_OBO_INVALID_SCOPE`: the identity provider refused the requested scopes (`invalid_scope`); not retried, not asked again for 30 s (500; fix the scopes).
  * - `ERR_OBO_PROVIDER_UNAVAILABLE`: the identity provider throttled, failed or was unreachable (503 with `Retry-After`).
  * - `ERR_OBO_PROVIDER_TIMEOUT`: the identity provider did not answer within the deadline (504 with `Retry-After`).
  * - `ERR_OBO_PROVIDER_BAD_RESPONSE`: the identity provider answered something unusable (502).
@@ -39,6 +40,7 @@ export type OboErrorCode =
   | 'ERR_OBO_CONSENT_REQUIRED'
   | 'ERR_OBO_ASSERTION_REJECTED'
   | 'ERR_OBO_CLIENT_CREDENTIALS_INVALID'
+  | 'ERR_OBO_INVALID_SCOPE'
   | 'ERR_OBO_PROVIDER_UNAVAILABLE'
   | 'ERR_OBO_PROVIDER_TIMEOUT'
   | 'ERR_OBO_PROVIDER_BAD_RESPONSE'

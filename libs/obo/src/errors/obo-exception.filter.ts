@@ -81,6 +81,7 @@ export class OboExceptionFilter implements ExceptionFilter {
         return this.badGateway(error.code);
       case 'ERR_OBO_DOWNSTREAM_TIMEOUT':
         return { status: HttpStatus.GATEWAY_TIMEOUT, code: error.code, message: 'A downstream API did not answer in time.', headers: {} };
+      case 'ERR_OBO_INVALID_SCOPE': // the configured scopes are wrong: the server's own fault, like credentials
       default:
         // Configuration, credentials or a bug in the app: the operator reads the log, the client learns nothing.
         this.logger.error(`${error.code}: ${error.message}`);

@@ -36,6 +36,12 @@ export interface ClientCertificateCredential {
   x5c?: string;
 }
 
+/** A client assertion read from a file that a platform keeps fresh (Kubernetes projected service-account token). */
+export interface FederatedTokenFileAssertion {
+  /** Absolute path of the file, e.g. `process.env.AZURE_FEDERATED_TOKEN_FILE`. */
+  federatedTokenFile: string;
+}
+
 /** Token acquisition settings: deadlines and the in-memory token cache. */
 export interface TokenAcquisitionOptions {
   /** Overall deadline of one token acquisition, retries included, in milliseconds. Default 10000. */
@@ -54,10 +60,20 @@ export interface TokenAcquisitionOptions {
 export interface DownstreamApiOptions {
   /** Base URL; request paths are appended to it. */
   baseUrl: string;
-  /** Scopes requested for it, e.g. `['api://<id>/Downstream.Read']`; for app tokens a single `<resource>/.default`. */
+  /**
+   * Scopes requested for it, checked at startup against Entra's rules: one resource per API
+   * (`User.Read` without a prefix is Microsoft Graph), `<resource>/.default` alone, and for app
+   * tokens exactly one `<resource>/.default`. E.g. `['api://<id>/Downstream.Read']`.
+   */
   scopes: readonly string[];
   /** `user` (default): On-Behalf-Of the current user; `app`: the API's own app-only token. */
   tokenKind?: 'user' | 'app';
+  /**
+   * App-only APIs: the tenant (GUID) whose token endpoint issues the app token. Default: the
+   * configured `tenantId`; required when that is `organizations` or `common`. Not for user APIs
+   * (On-Behalf-Of always asks the signed-in user's tenant).
+   */
+  tenantId?: string;
   /** Deadline of one downstream request, in milliseconds. Default 10000. */
   timeoutMs?: number;
 }
@@ -171,12 +187,27 @@ export interface OboModuleOptions {
   jwks?: JwksOptions;
   /** Fully validated tokens remembered (by exact text, until they expire) so a repeated token skips the signature check. 0 turns it off. Default 10000. */
   validatedTokenCacheMaxEntries?: number;
+  /**
+   * Extra authority hosts (`host[:port]`, no scheme or path) msal-node may trust for token requests,
+   * besides the `instance` host. Needed when the discovery document names an issuer on another host
+   * than `instance`: External ID (CIAM) with a custom domain or `contoso.ciamlogin.com` whose issuer
+   * is `https://<tenant-guid>.ciamlogin.com/<tenant-guid>/v2.0` (add `<tenant-guid>.ciamlogin.com`).
+   * Without it msal refuses the authority; the module then answers 503 and logs the host to add.
+   * Default: none.
+   */
+  knownAuthorities?: readonly string[];
   /** Client secret of this API, for On-Behalf-Of and app tokens. Give one credential at most. Never logged. */
   clientSecret?: string;
   /** Certificate credential of this API. */
   clientCertificate?: ClientCertificateCredential;
-  /** Returns a signed client assertion (workload identity federation, managed identity). */
-  clientAssertion?: () => Promise<string>;
+  /**
+   * A signed client assertion (workload identity federation, managed identity): a callback, called
+   * for every token request (cache in it if you must, never past the assertion's `exp`), or
+   * `{ federatedTokenFile }`, a file re-read whenever it changes (AKS workload identity:
+   * `{ federatedTokenFile: process.env.AZURE_FEDERATED_TOKEN_FILE }`). An assertion the provider
+   * calls expired or not yet valid (AADSTS700024) is discarded and a fresh one is tried once. Never logged.
+   */
+  clientAssertion?: (() => Promise<string>) | FederatedTokenFileAssertion;
   /** Token acquisition settings. */
   tokenAcquisition?: TokenAcquisitionOptions;
   /** Named downstream APIs for {@link DownstreamApi}. */

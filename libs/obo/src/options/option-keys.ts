@@ -5,6 +5,7 @@ import type {
   DistributedCacheOptions,
   DownstreamApiOptions,
   EgressOptions,
+  FederatedTokenFileAssertion,
   JwksOptions,
   OboModuleOptions,
   TokenAcquisitionOptions,
@@ -35,7 +36,10 @@ export interface NestedKeys<K extends PropertyKey> extends KeyTree {
 }
 
 /** What one option is in the tree: a value, the keys of the nested options interface it holds, or of each value of a record. */
-export type KeyNode<V> = [V] extends [Opaque] ? 'value' : string extends keyof V ? NestedKeys<keyof V[string & keyof V]> : NestedKeys<keyof V>;
+export type KeyNode<V> = [V] extends [Opaque] ? 'value' : ObjectKeyNode<Exclude<V, (...args: never[]) => unknown>>;
+
+/** An option that is an object, or a function or an object (`clientAssertion`): the object's keys. */
+type ObjectKeyNode<V> = string extends keyof V ? NestedKeys<keyof V[string & keyof V]> : NestedKeys<keyof V>;
 
 /**
  * Every member of `T`, none left out and none extra: adding an option to an options interface
@@ -59,6 +63,7 @@ const V = 'value';
 export const OBO_OPTION_KEYS: KeyShape<OboModuleOptions> = {
   instance: V,
   azureCloudInstance: V,
+  knownAuthorities: V,
   tenantId: V,
   clientId: V,
   audience: V,
@@ -83,7 +88,7 @@ export const OBO_OPTION_KEYS: KeyShape<OboModuleOptions> = {
   validatedTokenCacheMaxEntries: V,
   clientSecret: V,
   clientCertificate: nested<ClientCertificateCredential>({ privateKey: V, thumbprintSha256: V, x5c: V }),
-  clientAssertion: V,
+  clientAssertion: nested<FederatedTokenFileAssertion>({ federatedTokenFile: V }),
   tokenAcquisition: nested<TokenAcquisitionOptions>({
     timeoutMs: V,
     cacheMaxEntries: V,
@@ -91,7 +96,7 @@ export const OBO_OPTION_KEYS: KeyShape<OboModuleOptions> = {
     refreshAheadSeconds: V,
     clientCapabilities: V,
   }),
-  downstreamApis: recordOf<DownstreamApiOptions>({ baseUrl: V, scopes: V, tokenKind: V, timeoutMs: V }),
+  downstreamApis: recordOf<DownstreamApiOptions>({ baseUrl: V, scopes: V, tokenKind: V, timeoutMs: V, tenantId: V }),
   distributedCache: nested<DistributedCacheOptions>({
     redis: V,
     encryptionKeys: V,

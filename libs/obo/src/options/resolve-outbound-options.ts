@@ -1,5 +1,8 @@
+import { isAbsolute } from 'node:path';
+import { MULTI_TENANT_SEGMENTS } from '../authority/entra-authority.js';
 import { OboConfigurationError } from '../errors/obo.error.js';
-import { wholeNumber } from './option-checks.js';
+import { scopeRuleViolation } from '../token-acquisition/scope-resource.js';
+import { describeValue, wholeNumber } from './option-checks.js';
 import { resolveDistributedCache, type ResolvedDistributedCache } from './resolve-distributed-cache.js';
 import type { ClientCertificateCredential, DownstreamApiOptions, OboModuleOptions } from './obo-module-options.interface.js';
 
@@ -7,7 +10,15 @@ import type { ClientCertificateCredential, DownstreamApiOptions, OboModuleOption
 export type ResolvedCredential =
   | { readonly kind: 'secret'; readonly clientSecret: string }
   | { readonly kind: 'certificate'; readonly certificate: ClientCertificateCredential }
-  | { readonly kind: 'assertion'; readonly clientAssertion: () => Promise<string> };
+  | ResolvedAssertionCredential;
+
+/** A client assertion from a callback or from a federated token file: exactly one of the two. */
+export interface ResolvedAssertionCredential {
+  readonly kind: 'assertion';
+  readonly clientAssertion?: () => Promise<string>;
+  /** Absolute path of a federated token file, re-read when it changes. */
+  readonly federatedTokenFile?: string;
+}
 
 /** Outbound settings with defaults applied. */
 export interface ResolvedOutboundOptions {
@@ -20,6 +31,8 @@ export interface ResolvedOutboundOptions {
     readonly clientCapabilities: readonly string[];
   };
   readonly downstreamApis: ReadonlyMap<string, Required<DownstreamApiOptions>>;
+  /** Hosts (`host[:port]`, lower case) msal-node trusts as authorities and issuers: the instance host, then the configured ones. */
+  readonly knownAuthorities: readonly string[];
   readonly distributedCache?: ResolvedDistributedCache;
 }
 
@@ -41,14 +54,44 @@ function resolveCredential(options: OboModuleOptions): ResolvedCredential | unde
     }
     return { kind: 'certificate', certificate };
   }
-  if (options.clientAssertion !== undefined) {
-    if (typeof options.clientAssertion !== 'function') throw new OboConfigurationError('clientAssertion', 'must be a function returning a signed assertion.');
-    return { kind: 'assertion', clientAssertion: options.clientAssertion };
+  const assertion: unknown = options.clientAssertion;
+  if (assertion !== undefined) {
+    if (typeof assertion === 'function') return { kind: 'assertion', clientAssertion: assertion as () => Promise<string> };
+    const file = typeof assertion === 'object' && assertion !== null ? (assertion as Record<string, unknown>).federatedTokenFile : undefined;
+    if (typeof file !== 'string' || !isAbsolute(file)) {
+      throw new OboConfigurationError(
+        'clientAssertion',
+        'must be a function returning a signed assertion, or { federatedTokenFile: <absolute path> } (on AKS workload identity: process.env.AZURE_FEDERATED_TOKEN_FILE; is it set?).',
+      );
+    }
+    return { kind: 'assertion', federatedTokenFile: file };
   }
   return undefined;
 }
 
-function resolveDownstreamApi(name: string, api: DownstreamApiOptions): Required<DownstreamApiOptions> {
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The tenant of an app-only API's tokens: its own `tenantId` (a GUID), else the configured tenant.
+ * A multi-tenant configuration (`organizations`/`common`) names no tenant, and client credentials
+ * on those segments are refused by Entra: such an API must name one. User APIs ask the user's tenant.
+ */
+function downstreamTenant(option: string, api: DownstreamApiOptions, tokenKind: 'user' | 'app', configuredTenant: string): string {
+  const multiTenant = MULTI_TENANT_SEGMENTS.has(configuredTenant);
+  if (api.tenantId === undefined) {
+    if (tokenKind === 'app' && multiTenant) {
+      throw new OboConfigurationError(`${option}.tenantId`, `is required for an app-only API when tenantId is "${configuredTenant}": an app token is issued by one tenant; give that tenant's GUID.`);
+    }
+    return configuredTenant.toLowerCase();
+  }
+  if (tokenKind !== 'app') throw new OboConfigurationError(`${option}.tenantId`, "only applies to app-only APIs (tokenKind 'app'): On-Behalf-Of asks the user's own tenant; remove it.");
+  if (typeof api.tenantId !== 'string' || !GUID.test(api.tenantId)) {
+    throw new OboConfigurationError(`${option}.tenantId`, 'must be the directory (tenant) GUID that issues the app token (not a domain name, "organizations" or "common").');
+  }
+  return api.tenantId.toLowerCase();
+}
+
+function resolveDownstreamApi(name: string, api: DownstreamApiOptions, configuredTenant: string): Required<DownstreamApiOptions> {
   const option = `downstreamApis.${name}`;
   let url: URL;
   try {
@@ -63,10 +106,36 @@ function resolveDownstreamApi(name: string, api: DownstreamApiOptions): Required
   }
   const tokenKind = api.tokenKind ?? 'user';
   if (tokenKind !== 'user' && tokenKind !== 'app') throw new OboConfigurationError(`${option}.tokenKind`, 'must be "user" or "app".');
-  if (tokenKind === 'app' && (scopes.length !== 1 || !scopes[0]!.endsWith('/.default'))) {
-    throw new OboConfigurationError(`${option}.scopes`, 'must be one "<resource>/.default" scope for an app-only API.');
-  }
-  return { baseUrl: url.href.replace(/\/+$/, ''), scopes: [...scopes], tokenKind, timeoutMs: wholeNumber(`${option}.timeoutMs`, api.timeoutMs, 10_000, 100, 120_000) };
+  const violation = scopeRuleViolation(tokenKind, scopes);
+  if (violation !== undefined) throw new OboConfigurationError(`${option}.scopes`, violation);
+  return {
+    baseUrl: url.href.replace(/\/+$/, ''),
+    scopes: [...scopes],
+    tokenKind,
+    tenantId: downstreamTenant(option, api, tokenKind, configuredTenant),
+    timeoutMs: wholeNumber(`${option}.timeoutMs`, api.timeoutMs, 10_000, 100, 120_000),
+  };
+}
+
+const PUBLIC_CLOUD_INSTANCE = 'https://login.microsoftonline.com/';
+const HOST_AND_PORT = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::\d{1,5})?$/;
+
+/** The instance host (already validated) plus the configured extra authority hosts, lower case, each once. */
+function resolveKnownAuthorities(options: OboModuleOptions): string[] {
+  const instanceHost = new URL(options.instance ?? PUBLIC_CLOUD_INSTANCE).host.toLowerCase();
+  const given: unknown = options.knownAuthorities ?? [];
+  if (!Array.isArray(given)) throw new OboConfigurationError('knownAuthorities', 'must be a list of authority hosts such as ["<tenant-guid>.ciamlogin.com"].');
+  const hosts = given.map((host: unknown, i) => {
+    const lower = typeof host === 'string' ? host.toLowerCase() : '';
+    if (!HOST_AND_PORT.test(lower) || Number(lower.split(':')[1] ?? 443) > 65_535) {
+      throw new OboConfigurationError(
+        `knownAuthorities[${i}]`,
+        `must be a host name with an optional port, without scheme or path, such as "<tenant-guid>.ciamlogin.com" (got ${describeValue(host)}).`,
+      );
+    }
+    return lower;
+  });
+  return [...new Set([instanceHost, ...hosts])];
 }
 
 /**
@@ -81,7 +150,7 @@ export function resolveOutboundOptions(options: OboModuleOptions): ResolvedOutbo
     throw new OboConfigurationError('tokenAcquisition.clientCapabilities', 'must be a list of capability names such as "CP1".');
   }
   const downstreamApis = new Map<string, Required<DownstreamApiOptions>>();
-  for (const [name, api] of Object.entries(options.downstreamApis ?? {})) downstreamApis.set(name, resolveDownstreamApi(name, api));
+  for (const [name, api] of Object.entries(options.downstreamApis ?? {})) downstreamApis.set(name, resolveDownstreamApi(name, api, options.tenantId));
   if (downstreamApis.size > 0 && !credential) {
     throw new OboConfigurationError('clientSecret', 'is required for downstreamApis: give clientSecret, clientCertificate or clientAssertion.');
   }
@@ -97,5 +166,6 @@ export function resolveOutboundOptions(options: OboModuleOptions): ResolvedOutbo
       clientCapabilities: [...capabilities],
     },
     downstreamApis,
+    knownAuthorities: resolveKnownAuthorities(options),
   };
 }

@@ -3,12 +3,15 @@ import { Logger, type FactoryProvider } from '@nestjs/common';
 import { ConfidentialClientApplication, LogLevel, type NodeAuthOptions } from '@azure/msal-node';
 import { RESOLVED_OBO_OPTIONS } from '../options/obo-options.constants.js';
 import type { ResolvedOboOptions } from '../options/resolve-obo-options.js';
+import { ClientAssertionSource } from './client-assertion-source.js';
 import { DeadlineNetworkClient } from './deadline-network-client.js';
 
 /** The one msal client of a module instance and the network client that carries its deadlines. */
 export interface ConfidentialClient {
   readonly application: ConfidentialClientApplication;
   readonly network: DeadlineNetworkClient;
+  /** Where the client assertion comes from, when the credential is one. */
+  readonly assertions?: ClientAssertionSource;
 }
 
 /** Internal token of the {@link ConfidentialClient}; `null` when no client credential is configured. */
@@ -16,7 +19,7 @@ export const CONFIDENTIAL_CLIENT = Symbol('OBO_CONFIDENTIAL_CLIENT');
 
 const logger = new Logger('MsalNode');
 
-function credentialOf(options: ResolvedOboOptions): Partial<NodeAuthOptions> {
+function credentialOf(options: ResolvedOboOptions, assertions: ClientAssertionSource | undefined): Partial<NodeAuthOptions> {
   const credential = options.credential!;
   switch (credential.kind) {
     case 'secret':
@@ -24,25 +27,27 @@ function credentialOf(options: ResolvedOboOptions): Partial<NodeAuthOptions> {
     case 'certificate':
       return { clientCertificate: { ...credential.certificate } };
     case 'assertion':
-      return { clientAssertion: () => credential.clientAssertion() };
+      return { clientAssertion: () => assertions!.get() };
   }
 }
 
 /**
  * Builds the module's single ConfidentialClientApplication at startup: our deadline network
- * client, PII logging off, msal logs bridged to the Nest logger, and the authority host in
- * `knownAuthorities` so a sovereign cloud or local authority needs no instance-discovery call.
+ * client, PII logging off, msal logs bridged to the Nest logger, and the instance host plus the
+ * configured `knownAuthorities` as msal's known authorities, so a sovereign cloud or local authority
+ * needs no instance-discovery call and an issuer on one of those hosts passes msal's issuer check.
  */
 export function createConfidentialClient(options: ResolvedOboOptions): ConfidentialClient | null {
   if (!options.credential) return null;
   const network = new DeadlineNetworkClient(options.tokenAcquisition.timeoutMs, options.egress.dispatcher);
+  const assertions = options.credential.kind === 'assertion' ? new ClientAssertionSource(options.credential) : undefined;
   const application = new ConfidentialClientApplication({
     auth: {
       clientId: options.clientId,
       authority: tenantAuthority(options.instance, options.multiTenant ? 'organizations' : options.tenantId),
-      knownAuthorities: [new URL(options.instance).host],
+      knownAuthorities: [...options.knownAuthorities],
       clientCapabilities: [...options.tokenAcquisition.clientCapabilities],
-      ...credentialOf(options),
+      ...credentialOf(options, assertions),
     },
     system: {
       networkClient: network,
@@ -57,7 +62,7 @@ export function createConfidentialClient(options: ResolvedOboOptions): Confident
       },
     },
   });
-  return { application, network };
+  return { application, network, assertions };
 }
 
 export const confidentialClientProvider: FactoryProvider<ConfidentialClient | null> = {

@@ -29,7 +29,10 @@ describe('classifyProviderFailure', () => {
     ['interaction_required without claims', 400, { error: 'interaction_required' }, 'ERR_OBO_ASSERTION_REJECTED'],
     ['invalid_client', 401, { error: 'invalid_client', error_codes: [7000215] }, 'ERR_OBO_CLIENT_CREDENTIALS_INVALID'],
     ['unauthorized_client', 400, { error: 'unauthorized_client' }, 'ERR_OBO_CLIENT_CREDENTIALS_INVALID'],
-    ['an unknown error', 400, { error: 'invalid_scope' }, 'ERR_OBO_PROVIDER_BAD_RESPONSE'],
+    ['invalid_scope (#113)', 400, { error: 'invalid_scope', error_codes: [70011] }, 'ERR_OBO_INVALID_SCOPE'],
+    ['several resources in one request (AADSTS28000, #113)', 400, { error: 'invalid_request', error_codes: [28000] }, 'ERR_OBO_INVALID_SCOPE'],
+    ['client credentials without .default (AADSTS1002012, #113)', 400, { error: 'invalid_scope', error_codes: [1002012] }, 'ERR_OBO_INVALID_SCOPE'],
+    ['an unknown error', 400, { error: 'invalid_target' }, 'ERR_OBO_PROVIDER_BAD_RESPONSE'],
   ])('maps %s to %s', (_name, status, body, code) => {
     expect(classifyProviderFailure(callAnswering(status, body), new ServerError('x', ''), scopes, false).error.code).toBe(code);
   });

@@ -10,11 +10,17 @@ export interface ProviderFailure {
   readonly retryAfterSeconds?: number;
   /** True when the provider throttled us: stop calling it until `retryAfterSeconds` passed. */
   readonly throttled: boolean;
+  /** True when the provider called the client assertion expired or not yet valid (AADSTS700024): a fresh one may work. */
+  readonly assertionExpired?: boolean;
 }
 
 const CONSENT_CODES = new Set([65001, 65004]);
 const ASSERTION_CODES = new Set([500133, 50013, 50173, 50132]);
-const CLIENT_CODES = new Set([7000215, 7000222, 700016, 700027, 7000112, 700024]);
+const CLIENT_CODES = new Set([7000215, 7000222, 700016, 700027, 7000112]);
+/** AADSTS700024: "Client assertion is not within its valid time range". */
+const ASSERTION_TIME_CODE = 700024;
+/** `invalid_scope` answers: unknown permission (70011), several resources (28000), client credentials without `.default` (1002012). */
+const SCOPE_CODES = new Set([70011, 28000, 1002012]);
 const DEFAULT_RETRY_AFTER = 5;
 
 function unavailable(reason: string, retryAfterSeconds: number, cause: unknown, retryable: boolean, throttled = false): ProviderFailure {
@@ -37,6 +43,15 @@ function fromAnswer(answer: ProviderAnswer, scopes: readonly string[], cause: un
   }
   if (error === 'consent_required' || has(CONSENT_CODES)) {
     return { error: new ScopedOboError('ERR_OBO_CONSENT_REQUIRED', scopes, 'The user or an admin must consent to the downstream scopes.', { cause }), retryable: false, throttled: false };
+  }
+  if (error === 'invalid_scope' || has(SCOPE_CODES)) {
+    const code = answer.errorCodes.length > 0 ? `, AADSTS${answer.errorCodes[0]}` : '';
+    const message = `The identity provider refused the scopes "${scopes.join(' ')}" (${error ?? 'invalid_scope'}${code}); fix them in downstreamApis or the getAccessToken call: one resource per request, ".default" alone, permissions the resource exposes.`;
+    return { error: new OboError('ERR_OBO_INVALID_SCOPE', message, { cause }), retryable: false, throttled: false };
+  }
+  if (answer.errorCodes.includes(ASSERTION_TIME_CODE)) {
+    const message = 'The identity provider refused this API\u2019s client assertion as expired or not yet valid (AADSTS700024): make the clientAssertion callback or federated token file provide a current assertion, and check the clocks of this machine and of the assertion\u2019s issuer.';
+    return { error: new OboError('ERR_OBO_CLIENT_CREDENTIALS_INVALID', message, { cause }), retryable: false, throttled: false, assertionExpired: true };
   }
   if (error === 'invalid_client' || error === 'unauthorized_client' || has(CLIENT_CODES)) {
     return { error: new OboError('ERR_OBO_CLIENT_CREDENTIALS_INVALID', 'The identity provider refused this API\u2019s client credentials; check the client secret, certificate or assertion.', { cause }), retryable: false, throttled: false };

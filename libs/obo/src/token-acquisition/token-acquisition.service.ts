@@ -12,7 +12,7 @@ import { MsalTokenExchanger } from './msal-token-exchanger.js';
 export interface UserTokenOptions {
   /** The user; default: the principal of the request being served. */
   principal?: Principal;
-  /** Tenant to ask; default: the configured tenant (multi-tenant APIs: the user's own). */
+  /** Tenant to ask, a GUID; default: the configured tenant (multi-tenant APIs: the tenant of the user's token, never `common`). */
   tenantId?: string;
   /** Skip the cache and get a new token. */
   forceRefresh?: boolean;
@@ -24,6 +24,7 @@ export interface UserTokenOptions {
 
 /** Options of {@link TokenAcquisition.getAccessTokenForApp}. */
 export interface AppTokenOptions {
+  /** Tenant that issues the token, a GUID (any case). Default: the configured tenant; required when that is `organizations` / `common`. */
   tenantId?: string;
   forceRefresh?: boolean;
   correlationId?: string;
@@ -51,6 +52,22 @@ function checkScopes(scopes: readonly string[]): readonly string[] {
     throw new OboError('ERR_OBO_CONFIG_INVALID', 'Scopes must be a non-empty list of scope strings such as "api://<id>/Read".');
   }
   return scopes;
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A tenant a caller names, as the lower-case GUID every cache key and authority URL uses. Domain
+ * names are refused rather than resolved (resolving needs a discovery request per name and would
+ * let two spellings of one tenant live apart); `organizations` / `common` name no tenant.
+ * @throws {OboError} `ERR_OBO_CONFIG_INVALID`
+ */
+function tenantGuid(method: string, tenantId: unknown): string {
+  if (typeof tenantId !== 'string' || !GUID.test(tenantId)) {
+    const got = typeof tenantId === 'string' ? JSON.stringify(tenantId.slice(0, 100)) : typeof tenantId;
+    throw new OboError('ERR_OBO_CONFIG_INVALID', `${method}: options.tenantId must be the tenant's GUID (got ${got}); a domain name, "organizations" or "common" names no single tenant.`);
+  }
+  return tenantId.toLowerCase();
 }
 
 const accessTokenOf = (lookup: CacheLookup): string => lookup.token.accessToken;
@@ -108,7 +125,7 @@ export class TokenAcquisition {
     const principal = options.principal ?? this.context.principal;
     if (!principal) throw new OboError('ERR_OBO_NO_USER', 'getAccessTokenForUser needs a request with an authenticated user, or options.principal.');
     if (principal.isAppOnly) throw new ScopedOboError('ERR_OBO_APP_ONLY_CALLER', scopes, 'On-Behalf-Of needs a user token; the caller is an application.');
-    const tenantId = options.tenantId ?? this.defaultTenantOf(principal);
+    const tenantId = options.tenantId === undefined ? this.defaultTenantOf(principal) : tenantGuid('getAccessTokenForUser', options.tenantId);
     const { claims, correlationId } = options;
     const assertion = principal.assertion;
     const key = options.tenantId === undefined && claims === undefined ? this.keys.userKey(principal, tenantId, scopes) : tokenCacheKey({ kind: 'user', assertion, scopes, tenantId, claims });
@@ -123,7 +140,9 @@ export class TokenAcquisition {
 
   /**
    * An app-only token (client credentials) for `scope`, which must be `<resource>/.default`.
-   * @throws {OboError} `ERR_OBO_APP_TOKEN_IN_USER_CONTEXT` when called while serving a user without `allowInUserContext`.
+   * `options.tenantId` must be a GUID (any case; the cache keys it lower-case); it is required on a multi-tenant configuration.
+   * @throws {OboError} `ERR_OBO_APP_TOKEN_IN_USER_CONTEXT` when called while serving a user without `allowInUserContext`;
+   * `ERR_OBO_CONFIG_INVALID` for a tenant that is not a GUID (a domain name, `organizations`, `common`) or missing on a multi-tenant configuration.
    */
   async getAccessTokenForApp(scope: string, options: AppTokenOptions = {}): Promise<string> {
     checkScopes([scope]);
@@ -134,7 +153,7 @@ export class TokenAcquisition {
         'An app-only token was requested while serving a user. Use getAccessTokenForUser, or pass { allowInUserContext: true } if this work is not done for the user.',
       );
     }
-    const tenantId = options.tenantId ?? (this.options.multiTenant ? undefined : this.options.tenantId);
+    const tenantId = options.tenantId !== undefined ? tenantGuid('getAccessTokenForApp', options.tenantId) : this.options.multiTenant ? undefined : this.options.tenantId;
     if (!tenantId) throw new OboError('ERR_OBO_CONFIG_INVALID', 'A multi-tenant API must name the tenant of an app token: getAccessTokenForApp(scope, { tenantId }).');
     const request = { scopes: [scope], tenantId, correlationId: options.correlationId };
     const key = tokenCacheKey({ kind: 'app', ...request });
@@ -154,7 +173,7 @@ export class TokenAcquisition {
   evictUserToken(scopes: readonly string[], options: Pick<UserTokenOptions, 'principal' | 'tenantId'> = {}): Promise<void> {
     const principal = options.principal ?? this.context.principal;
     if (!principal) return Promise.resolve();
-    const tenantId = options.tenantId ?? this.defaultTenantOf(principal);
+    const tenantId = options.tenantId === undefined ? this.defaultTenantOf(principal) : tenantGuid('evictUserToken', options.tenantId);
     return this.cache.evict(tokenCacheKey({ kind: 'user', assertion: principal.assertion, tenantId, scopes }));
   }
 }

@@ -8,7 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MockAgent } from 'undici';
-import type { OboModuleOptions } from 'nestjs-obo';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { OboModule, type OboModuleOptions } from 'nestjs-obo';
 import { LocalAuthority } from 'nestjs-obo/testing';
 import type { ApiUnderTest } from './support/api-under-test.js';
 import { CapturingLogger } from './support/capturing-logger.js';
@@ -190,5 +192,17 @@ describe('#101 Azure China, from msal-node\'s own copy of its metadata', () => {
     );
     expect(s.warnings).toEqual([]);
     expect(mock.unmatched()).toEqual([]); // both documents were asked for
+  });
+});
+
+describe('#105 Azure AD B2C, from a real policy document', () => {
+  it('shows why B2C is refused (a v2.0 issuer with a trailing slash, under a policy), and its host stops startup', async () => {
+    const document = json('b2c-custom-policy-v2.openid-configuration.json');
+    expect(document.issuer).toMatch(/^https:\/\/[^/]+\.b2clogin\.com\/[0-9a-f-]{36}\/v2\.0\/$/);
+    expect(document.jwks_uri).toMatch(/\?p=b2c_1a_/); // keys per user flow (policy), not per tenant
+    const instance = `${new URL(document.issuer as string).origin}/`;
+    @Module({ imports: [OboModule.forRoot({ instance, tenantId: randomUUID(), clientId: randomUUID() })] })
+    class B2cModule {}
+    await expect(NestFactory.create(B2cModule, { logger: false, abortOnError: false })).rejects.toThrow(/^OboModule option "instance" is an Azure AD B2C host/);
   });
 });

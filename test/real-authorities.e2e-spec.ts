@@ -3,7 +3,9 @@
 // failures, the startup load. Real HTTP against the local authority in those shapes, real RS256
 // keys, real msal-node for the On-Behalf-Of leg.
 import type { OboModuleOptions } from 'nestjs-obo';
-import { LocalAuthority, type AuthorityKey, type LocalAuthorityOptions } from 'nestjs-obo/testing';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { certificateFromEnvironment, LocalAuthority, type AuthorityKey, type LocalAuthorityOptions } from 'nestjs-obo/testing';
 import { optionsFor, type ApiUnderTest } from './support/api-under-test.js';
 import { CapturingLogger } from './support/capturing-logger.js';
 import { expectRejection, get } from './support/expect-rejection.js';
@@ -266,7 +268,10 @@ describe('#102 msal-node must accept the token authority: checked at startup', (
     const logger = new CapturingLogger();
     const start = startLoggedApi(optionsFor(authority, { clientSecret: 'not-used' }), logger);
     await expect(start).rejects.toThrow(
-      new RegExp(`^OboModule option "knownAuthorities" must list "login\\.contoso\\.test": msal-node refuses the authority ${authority.instance}${authority.tenantId} because its discovery issuer https://login\\.contoso\\.test/`),
+      new RegExp(
+        `^OboModule option "knownAuthorities" does not let msal-node use the token authority ${authority.instance}${authority.tenantId}: ` +
+          `its discovery document .* names the issuer https://login\\.contoso\\.test/.*; add "login\\.contoso\\.test" to the knownAuthorities option\\.$`,
+      ),
     );
   });
 
@@ -286,6 +291,47 @@ describe('#102 msal-node must accept the token authority: checked at startup', (
     try {
       const token = authority.mintUserToken();
       expect((await get(`${api.url}/delegated`, token)).status).toBe(200);
+    } finally {
+      await api.close();
+    }
+  });
+});
+
+describe('#102 at startup, a failed msal-node discovery request is an outage, not a configuration error', () => {
+  let authority: LocalAuthority;
+  let front: Server;
+  let frontUrl: string;
+  let served = 0;
+  beforeAll(async () => {
+    authority = await LocalAuthority.start();
+    const tls = certificateFromEnvironment()!;
+    // Serves the authority's v2.0 discovery document once (the module's own startup load), then 503
+    // (msal-node's resolution right after it).
+    front = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
+      if (served++ > 0) return void res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"temporarily_unavailable"}');
+      fetch(new URL(req.url!.slice(1), authority.instance)).then(
+        async (upstream) => res.writeHead(upstream.status, { 'content-type': 'application/json' }).end(await upstream.text()),
+        () => res.destroy(),
+      );
+    });
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    frontUrl = `https://127.0.0.1:${(front.address() as AddressInfo).port}/`;
+  });
+  afterAll(async () => {
+    front.closeAllConnections();
+    await new Promise((resolve) => front.close(resolve));
+    await authority.close();
+  });
+
+  it('starts, with one warning naming the discovery URL and its status', async () => {
+    const logger = new CapturingLogger();
+    const api = await startLoggedApi({ instance: frontUrl, tenantId: authority.tenantId, clientId: authority.clientId, acceptedTokenVersions: ['2.0'], clientSecret: 'not-used' }, logger);
+    try {
+      expect(served).toBe(2);
+      const lines = warnings({ logger } as Setup, 'msal-node could not resolve the token authority');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]!.text).toContain(`the discovery document ${frontUrl}${authority.tenantId}/v2.0/.well-known/openid-configuration answered 503`);
+      expect((await get(`${api.url}/delegated`, authority.mintUserToken())).status).toBe(200);
     } finally {
       await api.close();
     }

@@ -95,7 +95,7 @@ describe('#111 tenants: an issued token is checked (tid, aud, exp) before it is 
   const obo = (token: string) => send(`${chain.original.url}/tenants/obo`, token);
 
   it.each<[string, () => TokenFault, RegExp]>([
-    ['another tenant\u2019s token', () => ({ kind: 'altered-token', tenantId: randomUUID() }), /Security: .*issued a token for tenant [0-9a-f-]{36}, but tenant [0-9a-f-]{36} was asked/],
+    ['another tenant\u2019s token', () => ({ kind: 'altered-token', tenantId: randomUUID() }), /Security: .*issued a token for tenant "[0-9a-f-]{36}", but tenant [0-9a-f-]{36} was asked/],
     ['another audience\u2019s token', () => ({ kind: 'altered-token', audience: randomUUID() }), /Security: .*issued a token for audience "[0-9a-f-]{36}", but resource "api:\/\/[0-9a-f-]{36}" was asked/],
     ['a token whose own exp has passed (expires_in still 3600)', () => ({ kind: 'altered-token', expOffsetSeconds: -10 }), /Security: .*issued a token that expired 1\d s ago \(exp\)/],
   ])('answers 502 for %s, logs one security line, caches nothing: the next call asks the provider again', async (_name, fault, line) => {

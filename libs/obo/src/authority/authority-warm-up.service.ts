@@ -7,10 +7,9 @@ import { SigningKeyStore } from '../jwt/signing-key.store.js';
 import { RESOLVED_OBO_OPTIONS } from '../options/obo-options.constants.js';
 import type { ResolvedOboOptions } from '../options/resolve-obo-options.js';
 import { CONFIDENTIAL_CLIENT, type ConfidentialClient } from '../token-acquisition/confidential-client.provider.js';
+import { explainResolutionFailure, isResolutionFailure } from '../token-acquisition/authority-resolution.js';
+import { jwksUriFor } from '../jwt/jwks-keys.js';
 import { tenantAuthority } from './entra-authority.js';
-
-/** msal-node's codes for "the authority's metadata is not acceptable" (no token request is made). */
-const RESOLUTION_ERRORS = new Set(['endpoints_resolution_error', 'issuer_validation_failed']);
 
 function hostOf(url: string | undefined): string | undefined {
   if (url === undefined) return undefined;
@@ -41,38 +40,54 @@ export class AuthorityWarmUp implements OnApplicationBootstrap {
   /** @throws {OboConfigurationError} when the authority is reachable but msal-node refuses its metadata. */
   async onApplicationBootstrap(): Promise<void> {
     const metadata = await this.keys.warmUp();
-    if (metadata && this.client) await this.checkTokenAuthority(metadata, this.client);
+    if (metadata && this.client) await this.checkTokenAuthority(this.client);
     this.logger.log(this.describe(metadata));
   }
 
-  /** msal-node validates the discovery `issuer` against the authority's host and `knownAuthorities`. */
-  private async checkTokenAuthority(metadata: AuthorityMetadataDocument, client: ConfidentialClient): Promise<void> {
-    const { instance, tenantId, multiTenant } = this.options;
+  /**
+   * msal-node validates the discovery `issuer` against the authority's host and `knownAuthorities`.
+   * A refusal of what the authority answered is a configuration error; a discovery request that
+   * failed (timeout, 5xx, 429) is an outage, logged, and retried by token requests.
+   */
+  private async checkTokenAuthority(client: ConfidentialClient): Promise<void> {
+    const { instance, tenantId, multiTenant, knownAuthorities } = this.options;
     const authority = tenantAuthority(instance, multiTenant ? 'organizations' : tenantId);
     try {
       // Resolves the authority (one discovery request, kept by msal for 24 h) and sends nothing else.
       await client.application.getAuthCodeUrl({ scopes: ['openid'], redirectUri: 'https://localhost/', authority });
     } catch (error) {
-      if (!(error instanceof AuthError) || !RESOLUTION_ERRORS.has(error.errorCode)) {
+      if (!isResolutionFailure(error)) {
         this.logger.warn(`msal-node could not resolve the token authority ${authority} at startup (${error instanceof AuthError ? error.errorCode : 'unexpected error'}); token requests will retry.`);
         return;
       }
-      const issuerHost = hostOf(metadata.issuerV2) ?? metadata.issuerV2;
-      throw new OboConfigurationError(
-        'knownAuthorities',
-        `must list "${issuerHost}": msal-node refuses the authority ${authority} because its discovery issuer ${metadata.issuerV2} is on that host, ` +
-          `which is neither the instance host nor a Microsoft host it knows (${error.errorCode}).`,
-      );
+      const { reason, transient } = explainResolutionFailure(client.network.discoveryAnswer(authority), knownAuthorities, (error as AuthError).errorCode);
+      if (transient) {
+        this.logger.warn(`msal-node could not resolve the token authority ${authority} at startup: ${reason}; token requests will retry.`);
+        return;
+      }
+      throw new OboConfigurationError('knownAuthorities', `does not let msal-node use the token authority ${authority}: ${reason}.`);
     }
   }
 
   private describe(metadata: AuthorityMetadataDocument | undefined): string {
-    const { authority, acceptedTokenVersions, instance } = this.options;
+    const { authority, acceptedTokenVersions, instance, multiTenant, tenantId, clientId, jwks } = this.options;
     const cloud = authority.cloud ?? 'cloud not in the table';
-    if (!metadata) {
-      return `Authority ${instance} (${authority.flavour}, ${cloud}) not reachable at startup: protected routes answer 503 with Retry-After until it is.`;
+    // Hosts known from configuration are listed even when the authority cannot be reached: that is
+    // when an operator fixing a firewall needs them.
+    const hosts = new Set<string>([new URL(authority.discoveryUrlV2).host]);
+    const jwksUri = metadata ? jwksUriFor(metadata.jwksUri, clientId, jwks.appSpecificKeys) : undefined;
+    for (const url of [authority.discoveryUrlV1, jwksUri, this.client ? metadata?.tokenEndpoint : undefined]) {
+      const host = hostOf(url);
+      if (host) hosts.add(host);
     }
-    const { multiTenant, tenantId } = this.options;
+    for (const api of this.options.downstreamApis.values()) hosts.add(new URL(api.baseUrl).host);
+    const redis = this.options.distributedCache?.redis;
+    const redisHost = typeof redis === 'string' ? hostOf(redis) : undefined;
+    if (redisHost) hosts.add(redisHost);
+    const outbound = `outbound hosts ${[...hosts].join(', ')}`;
+    if (!metadata) {
+      return `Authority ${instance} (${authority.flavour}, ${cloud}) not reachable at startup: protected routes answer 503 with Retry-After until it is; ${outbound}.`;
+    }
     const issuerOf = (version: AccessTokenVersion) => {
       const issuer = metadata.issuers[version];
       if (issuer === undefined) return 'refused (see the warning above)';
@@ -82,15 +97,6 @@ export class AuthorityWarmUp implements OnApplicationBootstrap {
       .sort()
       .map((version) => `v${version} ${issuerOf(version)}`)
       .join(', ');
-    const hosts = new Set<string>([new URL(authority.discoveryUrlV2).host]);
-    for (const url of [authority.discoveryUrlV1, metadata.jwksUri, this.client ? metadata.tokenEndpoint : undefined]) {
-      const host = hostOf(url);
-      if (host) hosts.add(host);
-    }
-    for (const api of this.options.downstreamApis.values()) hosts.add(new URL(api.baseUrl).host);
-    const redis = this.options.distributedCache?.redis;
-    const redisHost = typeof redis === 'string' ? hostOf(redis) : undefined;
-    if (redisHost) hosts.add(redisHost);
-    return `Authority ${instance} (${authority.flavour}, ${cloud}): issuers ${issuers}; JWKS ${metadata.jwksUri}; outbound hosts ${[...hosts].join(', ')}.`;
+    return `Authority ${instance} (${authority.flavour}, ${cloud}): issuers ${issuers}; JWKS ${jwksUri}; ${outbound}.`;
   }
 }

@@ -22,12 +22,31 @@ const B2C_UNSUPPORTED =
   'is an Azure AD B2C host (*.b2clogin.com). B2C is not supported: its tokens carry no tenant to bind, its keys and issuers are per user flow, ' +
   'and B2C has no On-Behalf-Of flow. Use Microsoft Entra External ID (https://<name>.ciamlogin.com/), or validate B2C tokens with another library.';
 
-function resolveCloud(value: unknown, host: string): AzureCloudInstance | undefined {
-  if (value === undefined) return cloudOfHost(host)?.name;
-  if (typeof value !== 'string' || !(value in ENTRA_CLOUDS)) {
-    throw new OboConfigurationError('azureCloudInstance', `must be one of ${Object.keys(ENTRA_CLOUDS).join(', ')} (got ${describeValue(value)}).`);
+/** msal-node's `AzureCloudInstance` values (authority URLs), accepted for the names they stand for. */
+const MSAL_CLOUD_URLS: Readonly<Record<string, AzureCloudInstance>> = {
+  'https://login.microsoftonline.com': 'AzurePublic',
+  'https://login.microsoftonline.us': 'AzureUsGovernment',
+  'https://login.chinacloudapi.cn': 'AzureChina',
+};
+
+function resolveCloud(value: unknown, host: string, flavour: AuthorityFlavour): AzureCloudInstance | undefined {
+  const fromHost = cloudOfHost(host)?.name;
+  if (value === undefined) return fromHost;
+  const text = typeof value === 'string' ? value.replace(/\/+$/, '') : undefined;
+  const named = text === undefined ? undefined : text in ENTRA_CLOUDS ? (text as AzureCloudInstance) : MSAL_CLOUD_URLS[text.toLowerCase()];
+  if (named === undefined) {
+    throw new OboConfigurationError(
+      'azureCloudInstance',
+      `must be one of ${Object.keys(ENTRA_CLOUDS).join(', ')} (or msal-node's AzureCloudInstance value for one of them) (got ${describeValue(value)}).`,
+    );
   }
-  return value as AzureCloudInstance;
+  if (flavour === 'external-id') {
+    throw new OboConfigurationError('azureCloudInstance', 'does not apply to External ID (ciamlogin.com): its issuers come from its own discovery document; remove it.');
+  }
+  if (fromHost !== undefined && fromHost !== named) {
+    throw new OboConfigurationError('azureCloudInstance', `says ${named}, but the instance host ${host} belongs to ${fromHost}; remove azureCloudInstance (the host is enough) or fix instance.`);
+  }
+  return named;
 }
 
 /**
@@ -43,7 +62,7 @@ export function resolveAuthority(
   const host = new URL(instance).host;
   const flavour = flavourOfHost(host);
   if (flavour === 'b2c') throw new OboConfigurationError('instance', B2C_UNSUPPORTED);
-  const cloud = resolveCloud(azureCloudInstance, host);
+  const cloud = resolveCloud(azureCloudInstance, host, flavour);
   const wantsV1 = versions.has('1.0');
   // External ID issues its own v1.0 tokens from its own host; the workforce table does not apply.
   const issuerV1 = wantsV1 && cloud !== undefined && flavour === 'workforce' ? ENTRA_CLOUDS[cloud].issuerV1 : undefined;

@@ -57,7 +57,10 @@ async function fetchDocument(url: string, version: AccessTokenVersion, fetchOpti
   try {
     document = await fetchJson(url, fetchOptions);
   } catch (error) {
-    throw new MetadataError(describeFetchFailure(what, url, error), { cause: error });
+    const notFound = error instanceof FetchJsonError && error.status === 404 && version === '2.0';
+    // Azure AD B2C on a custom domain serves discovery only under a user-flow path, so it lands here.
+    const hint = notFound ? ' (check instance and tenantId; an Azure AD B2C custom domain is not supported)' : '';
+    throw new MetadataError(`${describeFetchFailure(what, url, error)}${hint}`, { cause: error });
   }
   if (typeof document !== 'object' || document === null || Array.isArray(document)) throw new MetadataError(`${what} ${url} is not a JSON object`);
   return document as Record<string, unknown>;

@@ -81,7 +81,7 @@ export class JwtAuthGuard extends AuthGuard() {
 
   private unknownKeyLine(): string {
     if (this.oboOptions.jwks.appSpecificKeys) {
-      return 'Token rejected: its signing key (kid) is in neither the tenant key set nor this app\u2019s app-specific key set (a forged token, or a key the authority no longer publishes).';
+      return 'Token rejected: its signing key (kid) is not in this app\u2019s key set (jwks.appSpecificKeys: <jwks_uri>?appid=<client id>); a forged token, or a key the authority no longer publishes.';
     }
     return (
       'Token rejected: its signing key (kid) is in no key set of the authority. If this API\u2019s app registration has SAML SSO or a claims-mapping policy, ' +

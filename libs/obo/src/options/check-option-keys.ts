@@ -47,7 +47,7 @@ function isClose(key: string, name: string): boolean {
 }
 
 function suggestion(key: string, tree: KeyTree, parentPath: string): string {
-  const hint = HINTS[key.toLowerCase()];
+  const hint = Object.hasOwn(HINTS, key.toLowerCase()) ? HINTS[key.toLowerCase()] : undefined; // never an inherited member (`constructor`)
   const ranked = Object.keys(tree.keys)
     .filter((name) => isClose(key, name))
     .map((name) => ({ name, distance: editDistance(key, name) }))

@@ -64,8 +64,20 @@ describe('resolveOboOptions', () => {
 
     it('refuses an unknown azureCloudInstance, naming the choices', () => {
       expect(failure({ azureCloudInstance: 'AzureGermany' as never }).message).toBe(
-        'OboModule option "azureCloudInstance" must be one of AzurePublic, AzureUsGovernment, AzureChina (got "AzureGermany").',
+        'OboModule option "azureCloudInstance" must be one of AzurePublic, AzureUsGovernment, AzureChina (or msal-node\'s AzureCloudInstance value for one of them) (got "AzureGermany").',
       );
+    });
+
+    it('takes msal-node\'s AzureCloudInstance values (authority URLs) for the clouds they name', () => {
+      const { authority } = resolveOboOptions({ tenantId, clientId, instance: 'https://login.proxy.contoso.test/', azureCloudInstance: 'https://login.chinacloudapi.cn' as never });
+      expect(authority).toMatchObject({ cloud: 'AzureChina', issuerV1: 'https://sts.chinacloudapi.cn/{tenantid}/' });
+    });
+
+    it('refuses an azureCloudInstance that contradicts the instance host, or one set for External ID', () => {
+      expect(failure({ instance: 'https://login.chinacloudapi.cn/', azureCloudInstance: 'AzurePublic' }).message).toBe(
+        'OboModule option "azureCloudInstance" says AzurePublic, but the instance host login.chinacloudapi.cn belongs to AzureChina; remove azureCloudInstance (the host is enough) or fix instance.',
+      );
+      expect(failure({ instance: 'https://contoso.ciamlogin.com/', azureCloudInstance: 'AzurePublic' }).message).toContain('does not apply to External ID');
     });
 
     it('accepts only v2.0 tokens by default on External ID (ciamlogin.com), fetching nothing for v1.0', () => {

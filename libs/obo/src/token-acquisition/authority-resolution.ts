@@ -30,7 +30,7 @@ function explainIssuer(url: string, issuer: string | undefined, knownAuthorities
     return `the discovery document ${url} names an issuer that is not a URL`;
   }
   if (!knownAuthorities.includes(host)) {
-    return `its discovery document ${url} names the issuer ${issuer}, on host ${host}, which msal-node does not trust; add "${host}" to the knownAuthorities option`;
+    return `its discovery document ${url} names the issuer ${JSON.stringify(issuer).slice(1, -1)}, on host ${host}, which msal-node does not trust; add "${host}" to the knownAuthorities option`;
   }
-  return `the discovery document ${url} (issuer ${issuer}) was refused (${errorCode})`;
+  return `the discovery document ${url} (issuer ${JSON.stringify(issuer)}) was refused (${errorCode})`;
 }

@@ -36,6 +36,13 @@ describe('#111 the audience rule for issued tokens', () => {
   it('compares tid only when a tenant GUID was asked, and returns exp in ms', () => {
     const exp = Math.floor(Date.now() / 1000) + 600;
     expect(checkIssuedToken(jwt({ tid: tenant.toUpperCase(), aud: guid, exp }), { tenantId: tenant, scopes: [`api://${guid}/read`] })).toBe(exp * 1000);
-    expect(() => checkIssuedToken(jwt({ tid: other, aud: guid, exp }), { tenantId: tenant, scopes: [`api://${guid}/read`] })).toThrow(/for tenant c0ffee00/);
+    expect(() => checkIssuedToken(jwt({ tid: other, aud: guid, exp }), { tenantId: tenant, scopes: [`api://${guid}/read`] })).toThrow(/for tenant "c0ffee00/);
+  });
+
+  it('refuses a JWT without a string tid when a tenant GUID was asked (fails closed)', () => {
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    for (const tid of [undefined, 42, ['x']]) {
+      expect(() => checkIssuedToken(jwt({ tid, aud: guid, exp }), { tenantId: tenant, scopes: [`api://${guid}/read`] })).toThrow(/for tenant "(undefined|42|x)", but tenant/);
+    }
   });
 });

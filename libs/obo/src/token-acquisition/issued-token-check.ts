@@ -51,8 +51,9 @@ export function checkIssuedToken(accessToken: string, request: IssuedTokenReques
   const claims = claimsOf(accessToken);
   if (claims === undefined) return undefined;
   const asked = request.tenantId.toLowerCase();
-  if (typeof claims.tid === 'string' && GUID.test(asked) && claims.tid.toLowerCase() !== asked) {
-    throw new IssuedTokenRefused(`for tenant ${claims.tid.slice(0, 64)}, but tenant ${asked} was asked`);
+  // Fail closed: a JWT for a tenant that was asked by GUID must name that tenant (Entra access tokens always carry `tid`).
+  if (GUID.test(asked) && (typeof claims.tid !== 'string' || claims.tid.toLowerCase() !== asked)) {
+    throw new IssuedTokenRefused(`for tenant ${JSON.stringify(String(claims.tid).slice(0, 64))}, but tenant ${asked} was asked`);
   }
   const resources = resourcesOf(request.scopes);
   const audiences = (Array.isArray(claims.aud) ? claims.aud : [claims.aud]).filter((a): a is string => typeof a === 'string');

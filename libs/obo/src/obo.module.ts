@@ -5,6 +5,7 @@ import { DownstreamApi } from './downstream-api/downstream-api.service.js';
 import { OboExceptionFilter } from './errors/obo-exception.filter.js';
 import { confidentialClientProvider } from './token-acquisition/confidential-client.provider.js';
 import { MsalTokenExchanger } from './token-acquisition/msal-token-exchanger.js';
+import { TokenExchanger } from './token-acquisition/token-exchanger.js';
 import { TokenAcquisition } from './token-acquisition/token-acquisition.service.js';
 import { TokenCache } from './token-cache/token-cache.js';
 import { tokenCacheStoreProvider } from './token-cache/token-cache-store.provider.js';
@@ -38,6 +39,7 @@ import { ScopesGuard } from './scopes/scopes.guard.js';
     RequestContext,
     confidentialClientProvider,
     MsalTokenExchanger,
+    { provide: TokenExchanger, useExisting: MsalTokenExchanger },
     tokenCacheStoreProvider,
     TokenCache,
     TokenAcquisition,

@@ -12,29 +12,11 @@ import { explainResolutionFailure, isResolutionFailure } from './authority-resol
 import { ProviderCall } from './provider-call.js';
 import { checkIssuedToken, IssuedTokenRefused } from './issued-token-check.js';
 import { classifyProviderFailure } from './provider-failure.js';
+import { TokenExchanger, type ExchangedToken, type ExchangeRequest } from './token-exchanger.js';
 
-/** One token request to the identity provider. */
-export interface ExchangeRequest {
-  /** The user's incoming access token (On-Behalf-Of); absent for app tokens. */
-  readonly assertion?: string;
-  readonly scopes: readonly string[];
-  /** Tenant whose authority is asked. */
-  readonly tenantId: string;
-  /** A claims challenge to satisfy (JSON text). */
-  readonly claims?: string;
-  /** Caller's correlation id, for logs; the provider request uses a unique one. */
-  readonly correlationId?: string;
-}
+export type { ExchangedToken, ExchangeRequest } from './token-exchanger.js';
 
 type Invoke = (client: ConfidentialClient, authority: string, correlationId: string) => Promise<AuthenticationResult | null>;
-
-/** A token the provider issued, reduced to what callers need. */
-export interface ExchangedToken {
-  readonly accessToken: string;
-  /** Expiry, epoch milliseconds. */
-  readonly expiresOn: number;
-  readonly scopes: readonly string[];
-}
 
 const MAX_LIFETIME_MS = 48 * 3600 * 1000;
 /** How long scopes the provider answered `invalid_scope` for are refused without asking it again. */
@@ -55,7 +37,7 @@ const MAX_REMEMBERED_REFUSALS = 1_000;
  * scanned linearly on every call).
  */
 @Injectable()
-export class MsalTokenExchanger {
+export class MsalTokenExchanger extends TokenExchanger {
   private readonly logger = new Logger('TokenAcquisition');
   private throttledUntil = 0;
   private readonly warmAuthorities = new Set<string>();
@@ -70,7 +52,9 @@ export class MsalTokenExchanger {
   constructor(
     @Inject(RESOLVED_OBO_OPTIONS) private readonly options: ResolvedOboOptions,
     @Inject(CONFIDENTIAL_CLIENT) private readonly client: ConfidentialClient | null,
-  ) {}
+  ) {
+    super();
+  }
 
   /** OAuth 2.0 On-Behalf-Of (jwt-bearer grant, `requested_token_use=on_behalf_of`). */
   onBehalfOf(request: ExchangeRequest): Promise<ExchangedToken> {

@@ -6,7 +6,7 @@ import { RESOLVED_OBO_OPTIONS } from '../options/obo-options.constants.js';
 import type { ResolvedOboOptions } from '../options/resolve-obo-options.js';
 import { PrincipalKeys, tokenCacheKey, tokenOwner } from '../token-cache/cache-key.js';
 import { TokenCache, type CacheLookup } from '../token-cache/token-cache.js';
-import { MsalTokenExchanger } from './msal-token-exchanger.js';
+import { TokenExchanger } from './token-exchanger.js';
 
 /** Options of {@link TokenAcquisition.getAccessTokenForUser}. */
 export interface UserTokenOptions {
@@ -82,7 +82,7 @@ export class TokenAcquisition {
     @Inject(RESOLVED_OBO_OPTIONS) private readonly options: ResolvedOboOptions,
     private readonly context: RequestContext,
     private readonly cache: TokenCache,
-    private readonly exchanger: MsalTokenExchanger,
+    private readonly exchanger: TokenExchanger,
   ) {}
 
   /** Cache keys of the principals being served (see {@link PrincipalKeys}). */

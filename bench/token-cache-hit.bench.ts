@@ -11,10 +11,10 @@ import { ConfidentialClientApplication, type AuthenticationResult } from '@azure
 import type { Principal } from '../libs/obo/src/context/principal.js';
 import { RequestContext } from '../libs/obo/src/context/request-context.service.js';
 import { resolveOboOptions } from '../libs/obo/src/options/resolve-obo-options.js';
-import { createConfidentialClient } from '../libs/obo/src/token-acquisition/confidential-client.provider.js';
-import { MsalTokenExchanger } from '../libs/obo/src/token-acquisition/msal-token-exchanger.js';
-import { TokenAcquisition, type AuthenticationResultInfo } from '../libs/obo/src/token-acquisition/token-acquisition.service.js';
-import { TokenCache } from '../libs/obo/src/token-cache/token-cache.js';
+import { createConfidentialClient } from '../libs/obo/src/outbound/token-acquisition/confidential-client.provider.js';
+import { MsalTokenExchanger } from '../libs/obo/src/outbound/token-acquisition/msal-token-exchanger.js';
+import { TokenAcquisition, type AuthenticationResultInfo } from '../libs/obo/src/outbound/token-acquisition/token-acquisition.service.js';
+import { TokenCache } from '../libs/obo/src/outbound/token-cache/token-cache.js';
 import { mintAssertion, principalFor, startFixture } from './lib/fixture.js';
 import { MsalCacheSeeder, storageOf, type SeededUser } from './lib/msal-seed.js';
 import { renderChart, updateBenchmarksMd, type BenchResult, type LevelResult } from './lib/report.js';

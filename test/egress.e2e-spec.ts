@@ -14,7 +14,7 @@ import { dirname } from 'node:path';
 import { createProxy, type ProxyServer } from 'proxy';
 import { Agent, interceptors, ProxyAgent, request, type Dispatcher } from 'undici';
 import { ensureDevCertificate, LocalAuthority, type DevCertificate } from 'nestjs-obo/testing';
-import { MAX_DOWNSTREAM_RESPONSE_BYTES } from '../libs/obo/src/downstream-api/downstream-client.js';
+import { MAX_DOWNSTREAM_RESPONSE_BYTES } from '../libs/obo/src/outbound/downstream-api/downstream-client.js';
 import { RESOLVED_OBO_OPTIONS } from '../libs/obo/src/options/obo-options.constants.js';
 import type { ResolvedOboOptions } from '../libs/obo/src/options/resolve-obo-options.js';
 import { expectCleanError } from './support/expect-clean-error.js';

@@ -6,7 +6,7 @@ import { NestFactory } from '@nestjs/core';
 import { OboModule, RequiredAppPermissions, TokenAcquisition, type OboModuleOptions } from 'nestjs-obo';
 import { LocalAuthority, signCompact, type TokenFault } from 'nestjs-obo/testing';
 import { ProfileController } from '../apps/original-api/src/profile.controller.js';
-import { CONFIDENTIAL_CLIENT, type ConfidentialClient } from '../libs/obo/src/token-acquisition/confidential-client.provider.js';
+import { CONFIDENTIAL_CLIENT, type ConfidentialClient } from '../libs/obo/src/outbound/token-acquisition/confidential-client.provider.js';
 import { CapturingLogger } from './support/capturing-logger.js';
 import { sleepUntilMillisecond } from './support/clock.js';
 import { rawRequest, type RawResponse } from './support/raw-request.js';

@@ -3,10 +3,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { resolveOboOptions } from '../libs/obo/src/options/resolve-obo-options.js';
 import type { DistributedCacheOptions } from '../libs/obo/src/options/obo-module-options.interface.js';
-import { tokenCacheKey, tokenOwner } from '../libs/obo/src/token-cache/cache-key.js';
-import { RedisTokenCacheStore } from '../libs/obo/src/token-cache/redis/redis-token-cache.store.js';
-import { TokenCache } from '../libs/obo/src/token-cache/token-cache.js';
-import type { CachedToken } from '../libs/obo/src/token-cache/token-cache-store.interface.js';
+import { tokenCacheKey, tokenOwner } from '../libs/obo/src/outbound/token-cache/cache-key.js';
+import { RedisTokenCacheStore } from '../libs/obo/src/outbound/token-cache/redis/redis-token-cache.store.js';
+import { TokenCache } from '../libs/obo/src/outbound/token-cache/token-cache.js';
+import type { CachedToken } from '../libs/obo/src/outbound/token-cache/token-cache-store.interface.js';
 import { startRedis, type RedisProcess } from './support/redis-server.js';
 
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';

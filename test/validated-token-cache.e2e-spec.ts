@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalAuthority } from 'nestjs-obo/testing';
-import { ValidatedTokenCache } from '../libs/obo/src/jwt/validated-token.cache.js';
+import { ValidatedTokenCache } from '../libs/obo/src/inbound/jwt/validated-token.cache.js';
 import { optionsFor, startApi, type ApiUnderTest } from './support/api-under-test.js';
 import { expectRejection, get } from './support/expect-rejection.js';
 

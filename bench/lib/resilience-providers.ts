@@ -4,10 +4,10 @@ import { ConfidentialClientApplication } from '@azure/msal-node';
 import { RequestContext } from '../../libs/obo/src/context/request-context.service.js';
 import type { TokenAcquisitionOptions } from '../../libs/obo/src/options/obo-module-options.interface.js';
 import { resolveOboOptions, type ResolvedOboOptions } from '../../libs/obo/src/options/resolve-obo-options.js';
-import { createConfidentialClient } from '../../libs/obo/src/token-acquisition/confidential-client.provider.js';
-import { MsalTokenExchanger } from '../../libs/obo/src/token-acquisition/msal-token-exchanger.js';
-import { TokenAcquisition } from '../../libs/obo/src/token-acquisition/token-acquisition.service.js';
-import { TokenCache } from '../../libs/obo/src/token-cache/token-cache.js';
+import { createConfidentialClient } from '../../libs/obo/src/outbound/token-acquisition/confidential-client.provider.js';
+import { MsalTokenExchanger } from '../../libs/obo/src/outbound/token-acquisition/msal-token-exchanger.js';
+import { TokenAcquisition } from '../../libs/obo/src/outbound/token-acquisition/token-acquisition.service.js';
+import { TokenCache } from '../../libs/obo/src/outbound/token-cache/token-cache.js';
 import type { Fixture } from './fixture.js';
 
 export interface Ours {

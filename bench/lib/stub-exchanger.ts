@@ -1,4 +1,4 @@
-import type { ExchangeRequest, ExchangedToken } from '../../libs/obo/src/token-acquisition/msal-token-exchanger.js';
+import type { ExchangeRequest, ExchangedToken } from '../../libs/obo/src/outbound/token-acquisition/msal-token-exchanger.js';
 import { pairwiseSubject } from '../../libs/obo/testing/index.js';
 import { claimsOf, type Fixture } from './fixture.js';
 

@@ -13,7 +13,7 @@ import jwksRsa from 'jwks-rsa';
 import type { AddressInfo } from 'node:net';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { OboModule } from '../../libs/obo/src/obo.module.js';
-import { RequiredScopes } from '../../libs/obo/src/scopes/required-scopes.decorator.js';
+import { RequiredScopes } from '../../libs/obo/src/inbound/scopes/required-scopes.decorator.js';
 import { failStartup, serveBench, serverConfig } from '../lib/child-server.js';
 
 export type InboundVariant = 'ours-full' | 'ours-cached' | 'passport-jwks' | 'none';

@@ -8,9 +8,9 @@ import { NestFactory } from '@nestjs/core';
 import type { AddressInfo } from 'node:net';
 import type { Principal } from '../../libs/obo/src/context/principal.js';
 import { CurrentUser } from '../../libs/obo/src/context/current-user.decorator.js';
-import { DownstreamApi } from '../../libs/obo/src/downstream-api/downstream-api.service.js';
+import { DownstreamApi } from '../../libs/obo/src/outbound/downstream-api/downstream-api.service.js';
 import { OboModule } from '../../libs/obo/src/obo.module.js';
-import { RequiredScopes } from '../../libs/obo/src/scopes/required-scopes.decorator.js';
+import { RequiredScopes } from '../../libs/obo/src/inbound/scopes/required-scopes.decorator.js';
 import { failStartup, serveBench, serverConfig } from '../lib/child-server.js';
 
 export interface OriginalApiServerConfig {

@@ -6,7 +6,7 @@ import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { AddressInfo } from 'node:net';
 import { CurrentUser, OboModule, Principal, Public, RequiredScopes } from '../../libs/obo/src/index.js';
-import { SigningKeyStore } from '../../libs/obo/src/jwt/signing-key.store.js';
+import { SigningKeyStore } from '../../libs/obo/src/inbound/jwt/signing-key.store.js';
 
 const env = (name: string) => {
   const value = process.env[name];

@@ -1,8 +1,8 @@
 import { ConfigurableModuleBuilder, type Provider } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import type { OboModuleOptions } from './options/obo-module-options.interface.js';
-import { JwtAuthGuard } from './jwt/jwt-auth.guard.js';
-import { ScopesGuard } from './scopes/scopes.guard.js';
+import { JwtAuthGuard } from './inbound/jwt/jwt-auth.guard.js';
+import { ScopesGuard } from './inbound/scopes/scopes.guard.js';
 
 /** Module-level switches that are not part of the (possibly async) options object. */
 export interface OboModuleExtras {

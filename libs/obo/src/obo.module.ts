@@ -1,24 +1,24 @@
 import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { APP_FILTER, HttpAdapterHost } from '@nestjs/core';
 import { AuthorityWarmUp } from './authority/authority-warm-up.service.js';
-import { DownstreamApi } from './downstream-api/downstream-api.service.js';
+import { DownstreamApi } from './outbound/downstream-api/downstream-api.service.js';
 import { OboExceptionFilter } from './errors/obo-exception.filter.js';
-import { confidentialClientProvider } from './token-acquisition/confidential-client.provider.js';
-import { MsalTokenExchanger } from './token-acquisition/msal-token-exchanger.js';
-import { TokenExchanger } from './token-acquisition/token-exchanger.js';
-import { TokenAcquisition } from './token-acquisition/token-acquisition.service.js';
-import { TokenCache } from './token-cache/token-cache.js';
-import { tokenCacheStoreProvider } from './token-cache/token-cache-store.provider.js';
+import { confidentialClientProvider } from './outbound/token-acquisition/confidential-client.provider.js';
+import { MsalTokenExchanger } from './outbound/token-acquisition/msal-token-exchanger.js';
+import { TokenExchanger } from './outbound/token-acquisition/token-exchanger.js';
+import { TokenAcquisition } from './outbound/token-acquisition/token-acquisition.service.js';
+import { TokenCache } from './outbound/token-cache/token-cache.js';
+import { tokenCacheStoreProvider } from './outbound/token-cache/token-cache-store.provider.js';
 import { RequestContextMiddleware } from './context/request-context.middleware.js';
 import { RequestContext } from './context/request-context.service.js';
-import { JwtAuthGuard } from './jwt/jwt-auth.guard.js';
-import { JwtBearerStrategy } from './jwt/jwt-bearer.strategy.js';
-import { ValidatedTokenCache } from './jwt/validated-token.cache.js';
-import { SigningKeyStore } from './jwt/signing-key.store.js';
+import { JwtAuthGuard } from './inbound/jwt/jwt-auth.guard.js';
+import { JwtBearerStrategy } from './inbound/jwt/jwt-bearer.strategy.js';
+import { ValidatedTokenCache } from './inbound/jwt/validated-token.cache.js';
+import { SigningKeyStore } from './inbound/jwt/signing-key.store.js';
 import { ConfigurableModuleClass } from './obo.module-definition.js';
 import { RESOLVED_OBO_OPTIONS } from './options/obo-options.constants.js';
 import { resolvedOptionsProvider } from './options/resolved-options.provider.js';
-import { ScopesGuard } from './scopes/scopes.guard.js';
+import { ScopesGuard } from './inbound/scopes/scopes.guard.js';
 
 
 /**

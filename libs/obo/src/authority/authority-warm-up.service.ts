@@ -1,14 +1,14 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { AuthError } from '@azure/msal-node';
 import { OboConfigurationError } from '../errors/obo.error.js';
-import type { AuthorityMetadataDocument } from '../jwt/authority-metadata.js';
+import type { AuthorityMetadataDocument } from '../inbound/jwt/authority-metadata.js';
 import type { AccessTokenVersion } from '../options/obo-module-options.interface.js';
-import { SigningKeyStore } from '../jwt/signing-key.store.js';
+import { SigningKeyStore } from '../inbound/jwt/signing-key.store.js';
 import { RESOLVED_OBO_OPTIONS } from '../options/obo-options.constants.js';
 import type { ResolvedOboOptions } from '../options/resolve-obo-options.js';
-import { CONFIDENTIAL_CLIENT, type ConfidentialClient } from '../token-acquisition/confidential-client.provider.js';
-import { explainResolutionFailure, isResolutionFailure } from '../token-acquisition/authority-resolution.js';
-import { jwksUriFor } from '../jwt/jwks-keys.js';
+import { CONFIDENTIAL_CLIENT, type ConfidentialClient } from '../outbound/token-acquisition/confidential-client.provider.js';
+import { explainResolutionFailure, isResolutionFailure } from '../outbound/token-acquisition/authority-resolution.js';
+import { jwksUriFor } from '../inbound/jwt/jwks-keys.js';
 import { tenantAuthority } from './entra-authority.js';
 
 function hostOf(url: string | undefined): string | undefined {
@@ -40,8 +40,8 @@ export class AuthorityWarmUp implements OnApplicationBootstrap {
   /** @throws {OboConfigurationError} when the authority is reachable but msal-node refuses its metadata. */
   async onApplicationBootstrap(): Promise<void> {
     const metadata = await this.keys.warmUp();
-    if (metadata && this.client) await this.checkTokenAuthority(this.client);
-    this.logger.log(this.describe(metadata));
+    if (metadata && this.client && this.options.authority.kind === 'entra') await this.checkTokenAuthority(this.client);
+    this.logger.log(this.options.authority.kind === 'entra' ? this.describe(metadata) : this.describeOidc(metadata));
   }
 
   /**
@@ -69,8 +69,31 @@ export class AuthorityWarmUp implements OnApplicationBootstrap {
     }
   }
 
+  /** The hosts every deployment must reach besides the authority's: downstream APIs and Redis. */
+  private addCommonHosts(hosts: Set<string>): void {
+    for (const api of this.options.downstreamApis.values()) hosts.add(new URL(api.baseUrl).host);
+    const redis = this.options.distributedCache?.redis;
+    const redisHost = typeof redis === 'string' ? hostOf(redis) : undefined;
+    if (redisHost) hosts.add(redisHost);
+  }
+
+  private describeOidc(metadata: AuthorityMetadataDocument | undefined): string {
+    const { authority, tokenProfile } = this.options;
+    if (authority.kind !== 'oidc') throw new Error('unreachable');
+    const hosts = new Set<string>([new URL(authority.metadataUrls[0]!).host]);
+    for (const url of [metadata?.jwksUri, metadata?.tokenEndpoint]) {
+      const host = hostOf(url);
+      if (host) hosts.add(host);
+    }
+    this.addCommonHosts(hosts);
+    const outbound = `outbound hosts ${[...hosts].join(', ')}`;
+    if (!metadata) return `Authority ${authority.issuer} (${tokenProfile} profile) not reachable at startup: protected routes answer 503 with Retry-After until it is; ${outbound}.`;
+    return `Authority ${authority.issuer} (${tokenProfile} profile): issuer ${authority.issuer}; JWKS ${metadata.jwksUri}; token endpoint ${metadata.tokenEndpoint ?? 'none'}; ${outbound}.`;
+  }
+
   private describe(metadata: AuthorityMetadataDocument | undefined): string {
     const { authority, acceptedTokenVersions, instance, multiTenant, tenantId, clientId, jwks } = this.options;
+    if (authority.kind !== 'entra') throw new Error('unreachable');
     const cloud = authority.cloud ?? 'cloud not in the table';
     // Hosts known from configuration are listed even when the authority cannot be reached: that is
     // when an operator fixing a firewall needs them.
@@ -80,10 +103,7 @@ export class AuthorityWarmUp implements OnApplicationBootstrap {
       const host = hostOf(url);
       if (host) hosts.add(host);
     }
-    for (const api of this.options.downstreamApis.values()) hosts.add(new URL(api.baseUrl).host);
-    const redis = this.options.distributedCache?.redis;
-    const redisHost = typeof redis === 'string' ? hostOf(redis) : undefined;
-    if (redisHost) hosts.add(redisHost);
+    this.addCommonHosts(hosts);
     const outbound = `outbound hosts ${[...hosts].join(', ')}`;
     if (!metadata) {
       return `Authority ${instance} (${authority.flavour}, ${cloud}) not reachable at startup: protected routes answer 503 with Retry-After until it is; ${outbound}.`;

@@ -6,7 +6,20 @@ import { discoveryUrlV1, discoveryUrlV2 } from './entra-authority.js';
 import { cloudOfHost, ENTRA_CLOUDS, type AzureCloudInstance } from './entra-clouds.js';
 
 /** Where the authority's metadata comes from and what is known of it without asking. Internal. */
-export interface ResolvedAuthority {
+export type ResolvedAuthority = ResolvedEntraAuthority | ResolvedOidcAuthority;
+
+/** A generic OpenID Connect / OAuth 2.0 authority (`issuer` set). Internal. */
+export interface ResolvedOidcAuthority {
+  readonly kind: 'oidc';
+  /** The configured issuer, byte for byte. */
+  readonly issuer: string;
+  /** Metadata documents tried in order (see `oidcMetadataUrls`). */
+  readonly metadataUrls: readonly string[];
+}
+
+/** An Entra ID authority (`instance` + `tenantId`). Internal. */
+export interface ResolvedEntraAuthority {
+  readonly kind: 'entra';
   readonly flavour: AuthorityFlavour;
   /** The cloud, from `azureCloudInstance` or the instance host; undefined for hosts not in the table. */
   readonly cloud?: AzureCloudInstance;
@@ -58,7 +71,7 @@ export function resolveAuthority(
   tenant: string,
   versions: ReadonlySet<AccessTokenVersion>,
   azureCloudInstance: unknown,
-): ResolvedAuthority {
+): ResolvedEntraAuthority {
   const host = new URL(instance).host;
   const flavour = flavourOfHost(host);
   if (flavour === 'b2c') throw new OboConfigurationError('instance', B2C_UNSUPPORTED);
@@ -67,6 +80,7 @@ export function resolveAuthority(
   // External ID issues its own v1.0 tokens from its own host; the workforce table does not apply.
   const issuerV1 = wantsV1 && cloud !== undefined && flavour === 'workforce' ? ENTRA_CLOUDS[cloud].issuerV1 : undefined;
   return {
+    kind: 'entra',
     flavour,
     cloud,
     discoveryUrlV2: discoveryUrlV2(instance, tenant),

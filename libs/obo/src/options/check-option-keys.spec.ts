@@ -22,6 +22,14 @@ function failure(options: Record<string, unknown>): OboConfigurationError {
 
 /** Every option at every level, so no real key is ever taken for a typo. */
 const EVERY_OPTION: Required<OboModuleOptions> = {
+  // Generic-authority options (issue 10): checked for their keys here, for their values in resolve-obo-options.spec.ts.
+  issuer: undefined as never,
+  tokenProfile: undefined as never,
+  claimMapping: undefined as never,
+  clientAuthentication: undefined as never,
+  clientPrivateKey: undefined as never,
+  tokenExchange: undefined as never,
+  delegation: { maxActors: 3, allowedActors: ['agent'] },
   instance: 'https://login.microsoftonline.com/',
   azureCloudInstance: 'AzurePublic',
   knownAuthorities: ['login.contoso.test'],

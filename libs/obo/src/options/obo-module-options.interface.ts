@@ -2,6 +2,78 @@ import type { Cluster, Redis } from 'ioredis';
 import type { AzureCloudInstance } from '../authority/entra-clouds.js';
 import type { Dispatcher } from 'undici';
 
+/**
+ * The access-token dialect of an authority other than Entra ID (`issuer` set): which header `typ`
+ * is accepted, which claims are required, and where scopes, app permissions, the client and the
+ * user are. Each can be overridden with {@link ClaimMappingOptions}.
+ * - `rfc9068`: RFC 9068 JWT access tokens: `typ` `at+jwt` (or `application/at+jwt`); `iss`, `exp`,
+ *   `aud`, `sub`, `client_id`, `iat`, `jti` required; scopes in `scope` (space-separated); app
+ *   permissions in `roles`; app-only when `sub` equals `client_id` (RFC 9068 §2.2).
+ * - `auth0`: Auth0's default dialect (`typ` `JWT`, client in `azp`, `permissions` array when RBAC
+ *   is on, machine tokens `gty: client-credentials` with `sub` `<client id>@clients`), and its
+ *   RFC 9068 dialect (`typ` `at+jwt`, client in `client_id`), told apart by `typ`.
+ * - `okta`: Okta custom authorization servers: scopes in `scp` (an array), client in `cid`, the
+ *   user's id in `uid` (`sub` is the login); app-only when there is no `uid` and `sub` is `cid`.
+ * - `keycloak`: `scope` string, roles in `realm_access.roles` and `resource_access.<clientId>.roles`,
+ *   client in `azp`; app-only for service-account tokens (`client_id` claim, or a
+ *   `preferred_username` of `service-account-<client>`).
+ */
+export type TokenProfileName = 'rfc9068' | 'auth0' | 'okta' | 'keycloak';
+
+/**
+ * Where a generic profile finds what authorization needs, claim names or dot paths
+ * (`realm_access.roles`). Each default comes from {@link OboModuleOptions.tokenProfile}.
+ */
+export interface ClaimMappingOptions {
+  /** Claim of the delegated scopes: a space-separated string or an array of strings. */
+  scopes?: string;
+  /** Claims of the app permissions (roles), each an array of strings; their union is used. */
+  appPermissions?: string | readonly string[];
+  /** Claim naming the calling client application. */
+  clientId?: string;
+  /** Claim of the user's stable id ({@link Principal.objectId}). Default per profile (`sub`; Okta `uid`). */
+  userId?: string;
+  /** Decides whether a validated token is app-only (client credentials, no user). Default per profile. */
+  isAppOnly?: (claims: Readonly<Record<string, unknown>>) => boolean;
+}
+
+/** Delegation chains (`act`, RFC 8693 §4.1) in incoming tokens. */
+export interface DelegationOptions {
+  /**
+   * Most nested actors an incoming token may carry; a longer chain is refused with 401
+   * `invalid_token`. Default 4: Auth0 refuses to exchange a token that already has five, so every
+   * accepted token can still be exchanged once more.
+   */
+  maxActors?: number;
+  /**
+   * When set, a token with an `act` claim passes only if its outermost actor's `sub` (or
+   * `client_id`) is listed; others get 403. Nested actors are informational (RFC 8693 §4.1) and never
+   * decide. Tokens without `act` are not affected. Default: any actor.
+   */
+  allowedActors?: readonly string[];
+}
+
+/** The key this API signs `private_key_jwt` client assertions with (RFC 7523 §2.2), at a generic authority. */
+export interface ClientPrivateKeyCredential {
+  /** PEM private key (`-----BEGIN PRIVATE KEY-----`). Never logged. */
+  privateKey: string;
+  /** `kid` of the matching public key registered at the authority. Default: none sent. */
+  keyId?: string;
+  /** JWS algorithm. Default `RS256`. */
+  algorithm?: 'RS256' | 'PS256' | 'ES256';
+}
+
+/** The RFC 8693 token-exchange request a generic authority receives for On-Behalf-Of. */
+export interface TokenExchangeOptions {
+  /** `subject_token_type`. Default `urn:ietf:params:oauth:token-type:access_token`; Auth0 Custom Token Exchange needs your own URI. */
+  subjectTokenType?: string;
+  /**
+   * `requested_token_type`, or `null` to omit it. Default: the access-token type
+   * (`urn:ietf:params:oauth:token-type:access_token`), except with the `okta` profile, which omits it.
+   */
+  requestedTokenType?: string | null;
+}
+
 /** Token versions Entra ID issues; `ver` in the token is bound to the issuer form of that version. */
 export type AccessTokenVersion = '1.0' | '2.0';
 
@@ -76,6 +148,14 @@ export interface DownstreamApiOptions {
   tenantId?: string;
   /** Deadline of one downstream request, in milliseconds. Default 10000. */
   timeoutMs?: number;
+  /**
+   * Generic authorities (`issuer` set): the RFC 8693 / client-credentials `audience` of the tokens
+   * for this API (Auth0's API identifier, Okta's authorization-server audience, Keycloak's client
+   * id). Give `audience`, `resource` or both. Not for Entra ID (the scopes name the resource).
+   */
+  audience?: string;
+  /** Generic authorities: the RFC 8707 `resource` (an absolute URI) of the tokens for this API. */
+  resource?: string;
 }
 
 /** The shared second-level token cache on Redis (off unless configured). */
@@ -139,6 +219,32 @@ export interface EgressOptions {
  */
 export interface OboModuleOptions {
   /**
+   * The issuer of an OpenID Connect / OAuth 2.0 authority other than Entra ID (Auth0, Okta,
+   * Keycloak, any RFC 8414 authority), exactly as its tokens carry it: Auth0 issuers end in `/`,
+   * Okta's and Keycloak's do not. Set it instead of `instance` and `tenantId`. Metadata comes from
+   * `<issuer>/.well-known/openid-configuration`, else RFC 8414's
+   * `/.well-known/oauth-authorization-server`; its `issuer` must equal this one byte for byte.
+   * Requires `audience`.
+   * @example 'https://example.eu.auth0.com/'
+   */
+  issuer?: string;
+  /** The token dialect of {@link issuer}'s access tokens. Default `rfc9068`. Only with `issuer`. */
+  tokenProfile?: TokenProfileName;
+  /** Overrides of where the profile finds scopes, app permissions, the client and the user. Only with `issuer`. */
+  claimMapping?: ClaimMappingOptions;
+  /** Rules for delegation (`act`) chains in incoming tokens. */
+  delegation?: DelegationOptions;
+  /**
+   * How this API authenticates at a generic authority's token endpoint. Default
+   * `client_secret_basic` with `clientSecret`, `private_key_jwt` with `clientPrivateKey` or
+   * `clientAssertion`. Only with `issuer`.
+   */
+  clientAuthentication?: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+  /** The key for `private_key_jwt` at a generic authority. Only with `issuer`. */
+  clientPrivateKey?: ClientPrivateKeyCredential;
+  /** The RFC 8693 request's token types, at a generic authority. Only with `issuer`. */
+  tokenExchange?: TokenExchangeOptions;
+  /**
    * Authority host, `https` only. Default `https://login.microsoftonline.com/`. A sovereign cloud
    * (`https://login.microsoftonline.us/`, `https://login.chinacloudapi.cn/`), External ID
    * (`https://<name>.ciamlogin.com/`) or a local authority. Azure AD B2C (`*.b2clogin.com`) is refused.
@@ -152,11 +258,20 @@ export interface OboModuleOptions {
    * the v1.0 issuer comes from the v1.0 discovery document, and if that fails v1.0 tokens are refused.
    */
   azureCloudInstance?: AzureCloudInstance;
-  /** Directory (tenant) GUID; or `organizations` / `common` together with {@link allowedTenants} for a multi-tenant API. */
-  tenantId: string;
-  /** The API's application (client) id, a GUID. */
-  clientId: string;
-  /** Accepted `aud` values, compared exactly. Default: the client id and `api://<client id>`. */
+  /**
+   * Entra ID: directory (tenant) GUID; or `organizations` / `common` together with
+   * {@link allowedTenants} for a multi-tenant API. Required unless `issuer` is set.
+   */
+  tenantId?: string;
+  /**
+   * The API's application (client) id: a GUID on Entra ID (required); at a generic authority the
+   * client id this API uses at the token endpoint (required for token acquisition).
+   */
+  clientId?: string;
+  /**
+   * Accepted `aud` values, compared exactly (the token's `aud` may be a string or an array). Entra
+   * default: the client id and `api://<client id>`. Required with `issuer`.
+   */
   audience?: string | readonly string[];
   /** Tenants whose tokens a multi-tenant API accepts (GUIDs). Required when `tenantId` is `organizations` or `common`. */
   allowedTenants?: readonly string[];
@@ -177,9 +292,9 @@ export interface OboModuleOptions {
   maxTokenLifetimeSeconds?: number;
   /** When set, only tokens whose `azp` (v2) or `appid` (v1) is listed pass; others get 403. */
   allowedClientApplications?: readonly string[];
-  /** Name of the delegated-scopes claim (a space-separated string). Default `scp`. */
+  /** Entra ID: name of the delegated-scopes claim (a space-separated string). Default `scp`. Generic profiles: `claimMapping.scopes`. */
   scopeClaim?: string;
-  /** Name of the app-permissions claim (an array of strings). Default `roles`. */
+  /** Entra ID: name of the app-permissions claim (an array of strings). Default `roles`. Generic profiles: `claimMapping.appPermissions`. */
   roleClaim?: string;
   /** `realm` parameter of `WWW-Authenticate` challenges. Default: none. */
   realm?: string;

@@ -1,7 +1,11 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { Dispatcher } from 'undici';
 import type {
+  ClaimMappingOptions,
   ClientCertificateCredential,
+  ClientPrivateKeyCredential,
+  DelegationOptions,
+  TokenExchangeOptions,
   DistributedCacheOptions,
   DownstreamApiOptions,
   EgressOptions,
@@ -96,7 +100,7 @@ export const OBO_OPTION_KEYS: KeyShape<OboModuleOptions> = {
     refreshAheadSeconds: V,
     clientCapabilities: V,
   }),
-  downstreamApis: recordOf<DownstreamApiOptions>({ baseUrl: V, scopes: V, tokenKind: V, timeoutMs: V, tenantId: V }),
+  downstreamApis: recordOf<DownstreamApiOptions>({ baseUrl: V, scopes: V, tokenKind: V, timeoutMs: V, tenantId: V, audience: V, resource: V }),
   distributedCache: nested<DistributedCacheOptions>({
     redis: V,
     encryptionKeys: V,
@@ -108,4 +112,12 @@ export const OBO_OPTION_KEYS: KeyShape<OboModuleOptions> = {
     lockTtlMs: V,
   }),
   egress: nested<EgressOptions>({ dispatcher: V, proxyFromEnvironment: V, ca: V }),
+  // Authorities other than Entra ID (issue 10).
+  issuer: V,
+  tokenProfile: V,
+  claimMapping: nested<ClaimMappingOptions>({ scopes: V, appPermissions: V, clientId: V, userId: V, isAppOnly: V }),
+  delegation: nested<DelegationOptions>({ maxActors: V, allowedActors: V }),
+  clientAuthentication: V,
+  clientPrivateKey: nested<ClientPrivateKeyCredential>({ privateKey: V, keyId: V, algorithm: V }),
+  tokenExchange: nested<TokenExchangeOptions>({ subjectTokenType: V, requestedTokenType: V }),
 };

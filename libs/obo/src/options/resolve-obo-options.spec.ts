@@ -1,6 +1,7 @@
 import { OboConfigurationError } from '../errors/obo.error.js';
 import type { OboModuleOptions } from './obo-module-options.interface.js';
 import { resolveOboOptions } from './resolve-obo-options.js';
+import type { ResolvedEntraAuthority } from '../authority/resolve-authority.js';
 
 const tenantId = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const clientId = '6e74172b-be56-4843-9ff4-e66a39bb12e3';
@@ -26,6 +27,7 @@ describe('resolveOboOptions', () => {
     expect(resolved.audience).toEqual([clientId, `api://${clientId}`]);
     // #100: the public cloud's v1.0 issuer comes from the cloud table; only the v2.0 document is fetched.
     expect(resolved.authority).toEqual({
+      kind: 'entra',
       flavour: 'workforce',
       cloud: 'AzurePublic',
       discoveryUrlV2: `https://login.microsoftonline.com/${tenantId}/v2.0/.well-known/openid-configuration`,
@@ -37,8 +39,8 @@ describe('resolveOboOptions', () => {
 
   it('derives discovery URLs from the instance alone, so a sovereign cloud or local authority needs one option', () => {
     const resolved = resolveOboOptions({ tenantId, clientId, instance: 'https://login.microsoftonline.us', acceptedTokenVersions: ['2.0'] });
-    expect(resolved.authority.discoveryUrlV2).toBe(`https://login.microsoftonline.us/${tenantId}/v2.0/.well-known/openid-configuration`);
-    expect(resolved.authority.discoveryUrlV1).toBeUndefined();
+    expect((resolved.authority as ResolvedEntraAuthority).discoveryUrlV2).toBe(`https://login.microsoftonline.us/${tenantId}/v2.0/.well-known/openid-configuration`);
+    expect((resolved.authority as ResolvedEntraAuthority).discoveryUrlV1).toBeUndefined();
   });
 
   describe('#100 the v1.0 issuer without the v1.0 document', () => {
@@ -84,7 +86,7 @@ describe('resolveOboOptions', () => {
       const resolved = resolveOboOptions({ tenantId, clientId, instance: 'https://contoso.ciamlogin.com/' });
       expect([...resolved.acceptedTokenVersions]).toEqual(['2.0']);
       expect(resolved.authority).toMatchObject({ flavour: 'external-id', cloud: undefined, issuerV1: undefined, discoveryUrlV1: undefined });
-      expect(resolved.authority.discoveryUrlV2).toBe(`https://contoso.ciamlogin.com/${tenantId}/v2.0/.well-known/openid-configuration`);
+      expect((resolved.authority as ResolvedEntraAuthority).discoveryUrlV2).toBe(`https://contoso.ciamlogin.com/${tenantId}/v2.0/.well-known/openid-configuration`);
     });
   });
 

@@ -4,13 +4,31 @@ import { resolveAuthority, type ResolvedAuthority } from '../authority/resolve-a
 import { OboConfigurationError } from '../errors/obo.error.js';
 import { checkOptionKeys } from './check-option-keys.js';
 import { describeValue, wholeNumber } from './option-checks.js';
-import type { AccessTokenVersion, JwksOptions, OboModuleOptions } from './obo-module-options.interface.js';
+import type { AccessTokenVersion, JwksOptions, OboModuleOptions, TokenProfileName } from './obo-module-options.interface.js';
+import { OIDC_ONLY, resolveClaimMapping, resolveOidcAuthority, resolveOidcClientId, type ResolvedClaimMapping } from './resolve-oidc-inbound.js';
 import { resolveAppSpecificKeys } from './resolve-app-specific-keys.js';
 import { resolveEgress, type ResolvedEgress } from './resolve-egress.js';
 import { resolveOutboundOptions, type ResolvedOutboundOptions } from './resolve-outbound-options.js';
 
-/** Options with every default applied and every value checked. Internal. */
-export interface ResolvedOboOptions extends ResolvedOutboundOptions {
+/** Options with every default applied and every value checked: the inbound part, the outbound part and egress. Internal. */
+export interface ResolvedOboOptions extends ResolvedInboundOptions, ResolvedOutboundOptions {
+  readonly egress: ResolvedEgress;
+}
+
+/**
+ * What validating incoming tokens needs. On a generic authority (`provider: 'oidc'`) the Entra
+ * fields hold neutral values: `instance` the issuer's origin, `tenantId` the issuer (the key every
+ * user of that authority shares: cache keys and `Principal.tenantId`), `multiTenant` false, no
+ * token versions. Internal.
+ */
+export interface ResolvedInboundOptions {
+  /** `entra`: Entra ID (msal-node On-Behalf-Of); `oidc`: any other authority (RFC 8693). */
+  readonly provider: 'entra' | 'oidc';
+  /** The token dialect: `entra`, or a generic profile. */
+  readonly tokenProfile: 'entra' | TokenProfileName;
+  /** Generic profiles: the user's claim-mapping overrides. */
+  readonly claimMapping: ResolvedClaimMapping;
+  readonly delegation: { readonly maxActors: number; readonly allowedActors?: ReadonlySet<string> };
   readonly instance: string;
   readonly tenantId: string;
   readonly multiTenant: boolean;
@@ -29,7 +47,6 @@ export interface ResolvedOboOptions extends ResolvedOutboundOptions {
   readonly realm?: string;
   readonly authority: ResolvedAuthority;
   readonly jwks: Readonly<Required<JwksOptions>>;
-  readonly egress: ResolvedEgress;
 }
 
 export const DEFAULT_INSTANCE = 'https://login.microsoftonline.com/';
@@ -42,6 +59,8 @@ export const DEFAULT_INSTANCE = 'https://login.microsoftonline.com/';
 export const DEFAULT_MAX_TOKEN_LENGTH = 16_384;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MULTI_TENANT = MULTI_TENANT_SEGMENTS;
+/** Generic authorities sign with RS256 by default; PS256 and ES256 are common alternatives (the key's type must still fit). */
+const OIDC_ALGORITHMS = ['RS256', 'PS256', 'ES256'];
 const ASYMMETRIC = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']);
 const CLAIM_NAME = /^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/;
 
@@ -93,8 +112,8 @@ function resolveTenant(options: OboModuleOptions): Pick<ResolvedOboOptions, 'ten
   return { tenantId: id, multiTenant: false, allowedTenants: new Set([id]) };
 }
 
-function resolveAlgorithms(value: unknown): string[] {
-  if (value === undefined) return ['RS256'];
+function resolveAlgorithms(value: unknown, fallback: readonly string[]): string[] {
+  if (value === undefined) return [...fallback];
   const list = nonEmptyStrings('algorithms', value);
   const bad = list.find((alg) => !ASYMMETRIC.has(alg));
   if (bad) throw new OboConfigurationError('algorithms', `accepts only asymmetric JWS algorithms (${[...ASYMMETRIC].join(', ')}); remove ${describeValue(bad)}.`);
@@ -116,40 +135,30 @@ function claimName(option: string, value: unknown, fallback: string): string {
   return value;
 }
 
-/**
- * Applies defaults and validates options once, at startup.
- * @throws {OboConfigurationError} naming the first bad option and how to fix it.
- */
-export function resolveOboOptions(options: OboModuleOptions): ResolvedOboOptions {
-  if (!options || typeof options !== 'object') throw new OboConfigurationError('options', 'must be an object with at least tenantId and clientId.');
-  checkOptionKeys(options);
-  const instance = resolveInstance(options.instance);
-  const tenant = resolveTenant(options);
-  const clientId = guid('clientId', options.clientId);
-  const versions = resolveVersions(options.acceptedTokenVersions, instance);
-  const authority = resolveAuthority(instance, tenant.tenantId, versions, options.azureCloudInstance);
+function resolveDelegation(options: OboModuleOptions): ResolvedInboundOptions['delegation'] {
+  const delegation = options.delegation ?? {};
+  return {
+    maxActors: wholeNumber('delegation.maxActors', delegation.maxActors, 4, 0, 16),
+    allowedActors: delegation.allowedActors === undefined ? undefined : new Set(nonEmptyStrings('delegation.allowedActors', delegation.allowedActors)),
+  };
+}
+
+/** Options both kinds of authority share. */
+function resolveCommonInbound(options: OboModuleOptions): Omit<ResolvedInboundOptions, 'provider' | 'tokenProfile' | 'claimMapping' | 'instance' | 'tenantId' | 'multiTenant' | 'allowedTenants' | 'clientId' | 'audience' | 'acceptedTokenVersions' | 'algorithms' | 'scopeClaim' | 'roleClaim' | 'authority'> {
   const realm = options.realm;
   if (realm !== undefined && (typeof realm !== 'string' || /[^\x20\x21\x23-\x5b\x5d-\x7e]/.test(realm))) {
     throw new OboConfigurationError('realm', 'must be printable ASCII without quotes or backslashes.');
   }
   const jwks = options.jwks ?? {};
   return {
-    instance,
-    ...tenant,
-    clientId,
-    audience: options.audience === undefined ? [clientId, `api://${clientId}`] : nonEmptyStrings('audience', options.audience),
-    acceptedTokenVersions: versions,
+    delegation: resolveDelegation(options),
     clockToleranceSeconds: wholeNumber('clockToleranceSeconds', options.clockToleranceSeconds, 60, 0, 300),
-    algorithms: resolveAlgorithms(options.algorithms),
     maxTokenLength: wholeNumber('maxTokenLength', options.maxTokenLength, DEFAULT_MAX_TOKEN_LENGTH, 256, 65_536),
     maxTokenLifetimeSeconds: wholeNumber('maxTokenLifetimeSeconds', options.maxTokenLifetimeSeconds, 108_000, 60, 604_800),
     validatedTokenCacheMaxEntries: wholeNumber('validatedTokenCacheMaxEntries', options.validatedTokenCacheMaxEntries, 10_000, 0, 1_000_000),
     allowedClientApplications:
       options.allowedClientApplications === undefined ? undefined : new Set(nonEmptyStrings('allowedClientApplications', options.allowedClientApplications)),
-    scopeClaim: claimName('scopeClaim', options.scopeClaim, 'scp'),
-    roleClaim: claimName('roleClaim', options.roleClaim, 'roles'),
     realm,
-    authority,
     jwks: {
       cacheMaxAgeSeconds: wholeNumber('jwks.cacheMaxAgeSeconds', jwks.cacheMaxAgeSeconds, 600, 1, 86_400),
       cooldownSeconds: wholeNumber('jwks.cooldownSeconds', jwks.cooldownSeconds, 30, 0, 3_600),
@@ -158,7 +167,71 @@ export function resolveOboOptions(options: OboModuleOptions): ResolvedOboOptions
       maxResponseBytes: wholeNumber('jwks.maxResponseBytes', jwks.maxResponseBytes, 524_288, 1_024, 16_777_216),
       appSpecificKeys: resolveAppSpecificKeys(options),
     },
-    ...resolveOutboundOptions(options),
+  };
+}
+
+/** Entra ID: instance, tenant, GUID client id, versions, the cloud. */
+function resolveEntraInbound(options: OboModuleOptions): ResolvedInboundOptions {
+  const present = OIDC_ONLY.find((option) => options[option] !== undefined);
+  if (present) throw new OboConfigurationError(present, 'applies only to an authority other than Entra ID (set issuer instead of tenantId), or remove it.');
+  const instance = resolveInstance(options.instance);
+  const tenant = resolveTenant(options);
+  const clientId = guid('clientId', options.clientId);
+  const versions = resolveVersions(options.acceptedTokenVersions, instance);
+  return {
+    provider: 'entra',
+    tokenProfile: 'entra',
+    claimMapping: {},
+    instance,
+    ...tenant,
+    clientId,
+    audience: options.audience === undefined ? [clientId, `api://${clientId}`] : nonEmptyStrings('audience', options.audience),
+    acceptedTokenVersions: versions,
+    algorithms: resolveAlgorithms(options.algorithms, ['RS256']),
+    scopeClaim: claimName('scopeClaim', options.scopeClaim, 'scp'),
+    roleClaim: claimName('roleClaim', options.roleClaim, 'roles'),
+    authority: resolveAuthority(instance, tenant.tenantId, versions, options.azureCloudInstance),
+    ...resolveCommonInbound(options),
+  };
+}
+
+/** Any other authority: the issuer, its token profile and claim mapping. */
+function resolveOidcInbound(options: OboModuleOptions): ResolvedInboundOptions {
+  const authority = resolveOidcAuthority(options);
+  return {
+    provider: 'oidc',
+    tokenProfile: options.tokenProfile ?? 'rfc9068',
+    claimMapping: resolveClaimMapping(options.claimMapping),
+    instance: `${new URL(authority.issuer).origin}/`,
+    tenantId: authority.issuer,
+    multiTenant: false,
+    allowedTenants: new Set([authority.issuer]),
+    clientId: resolveOidcClientId(options.clientId),
+    audience: nonEmptyStrings('audience', options.audience),
+    acceptedTokenVersions: new Set(),
+    algorithms: resolveAlgorithms(options.algorithms, OIDC_ALGORITHMS),
+    scopeClaim: 'scope',
+    roleClaim: 'roles',
+    authority,
+    ...resolveCommonInbound(options),
+  };
+}
+
+/**
+ * Applies defaults and validates options once, at startup: the inbound part (Entra ID when
+ * `tenantId` is set, a generic authority when `issuer` is), the outbound part and egress.
+ * @throws {OboConfigurationError} naming the first bad option and how to fix it.
+ */
+export function resolveOboOptions(options: OboModuleOptions): ResolvedOboOptions {
+  if (!options || typeof options !== 'object') throw new OboConfigurationError('options', 'must be an object: tenantId and clientId (Entra ID), or issuer and audience (another authority).');
+  checkOptionKeys(options);
+  if (options.issuer !== undefined && options.tenantId !== undefined) {
+    throw new OboConfigurationError('issuer', 'and tenantId name two authorities: keep tenantId (and instance) for Entra ID, or issuer for another authority.');
+  }
+  const inbound = options.issuer !== undefined ? resolveOidcInbound(options) : resolveEntraInbound(options);
+  return {
+    ...inbound,
+    ...resolveOutboundOptions(options, inbound),
     egress: resolveEgress(options.egress),
   };
 }

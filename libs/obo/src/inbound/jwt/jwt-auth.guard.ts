@@ -1,0 +1,150 @@
+import { Inject, Injectable, Logger, type ExecutionContext } from '@nestjs/common';
+import { HttpAdapterHost, Reflector } from '@nestjs/core';
+import { AuthGuard, type IAuthModuleOptions } from '@nestjs/passport';
+import jsonwebtoken from 'jsonwebtoken';
+import { RequestContext } from '../../context/request-context.service.js';
+import { Principal } from '../../context/principal.js';
+import { invalidRequest, invalidToken, OboHttpException, signingKeysUnavailable, tokenMissing } from '../../errors/obo-http.exception.js';
+import { withRejectionHeaders } from '../../errors/reject.js';
+import { RESOLVED_OBO_OPTIONS } from '../../options/obo-options.constants.js';
+import type { ResolvedOboOptions } from '../../options/resolve-obo-options.js';
+import { PublicMetadata } from '../scopes/public.decorator.js';
+import { extractBearerToken, type BearerSource } from './extract-bearer-token.js';
+import { JwtBearerStrategy, pendingValidations, type PendingValidation } from './jwt-bearer.strategy.js';
+import { ValidatedTokenCache } from './validated-token.cache.js';
+import { SigningKeysUnavailableError, UnknownSigningKeyError } from './signing-key.store.js';
+import { ThrottledWarning } from './throttled-warning.js';
+import { ClaimsRejection } from './validate-claims.js';
+
+/**
+ * Authenticates the bearer token (passport-jwt through `@nestjs/passport`) and answers every
+ * failure per RFC 6750: 401 bare challenge without credentials, 400 `invalid_request`, 401
+ * `invalid_token` (one generic description: bad signature, unknown key, wrong audience and wrong
+ * issuer look alike), 503 with `Retry-After` when keys cannot be fetched. `@Public()` skips it.
+ */
+@Injectable()
+export class JwtAuthGuard extends AuthGuard() {
+  private readonly logger = new Logger(JwtAuthGuard.name);
+  // Oversized tokens can come in floods: one line a minute, with the count of the others.
+  private readonly sizeWarning = new ThrottledWarning(this.logger, 60_000);
+  // Random kids are what an attacker sends: one line a minute, and never the kid itself.
+  private readonly unknownKeyWarning = new ThrottledWarning(this.logger, 60_000);
+  private readonly authOptions: IAuthModuleOptions;
+  /** AuthGuard's options; an app's `PassportModule.register()` may property-inject its own. */
+  declare options: IAuthModuleOptions;
+
+  constructor(
+    strategy: JwtBearerStrategy,
+    private readonly reflector: Reflector,
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly requestContext: RequestContext,
+    private readonly validated: ValidatedTokenCache,
+    @Inject(RESOLVED_OBO_OPTIONS) private readonly oboOptions: ResolvedOboOptions,
+  ) {
+    const authOptions = { defaultStrategy: strategy.strategyName, session: false } satisfies IAuthModuleOptions;
+    super(authOptions);
+    this.authOptions = authOptions;
+  }
+
+  /**
+   * Synchronous for a token the validated-token cache still vouches for (Nest then runs no
+   * promise for this guard); a promise when the token must be validated.
+   */
+  override canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    if (this.isPublic(context.getClass(), context.getHandler())) return true;
+    const request = context.switchToHttp().getRequest<BearerSource & { user?: unknown; authInfo?: unknown }>();
+    const { realm } = this.oboOptions;
+    // A token the validated-token cache still vouches for skips the token68 scan (it passed it when it
+    // was remembered) and is looked up once.
+    let known: Principal | undefined;
+    const extracted = extractBearerToken(request, this.oboOptions.maxTokenLength, (token) => (known = this.validated.get(token)) !== undefined);
+    if (extracted.kind !== 'token') {
+      if (extracted.kind === 'too-long') this.warnTooLong(extracted.length);
+      const exception = extracted.kind === 'missing' ? tokenMissing(realm) : extracted.kind === 'malformed' ? invalidRequest(realm) : invalidToken(realm);
+      throw withRejectionHeaders(context, this.adapterHost, exception);
+    }
+    if (known) {
+      request.user = known;
+      this.requestContext.setPrincipal(known);
+      return true;
+    }
+    return this.validateFully(context, request, extracted.token);
+  }
+
+  /** One line with the size (never the token): a legitimate user in many groups is told apart from junk. */
+  private warnTooLong(length: number): void {
+    const max = this.oboOptions.maxTokenLength;
+    this.sizeWarning.warn(
+      () => `Bearer token refused for its size: ${length} characters, over maxTokenLength (${max}). If real users carry tokens this large (many groups, wids or roles), raise maxTokenLength.`,
+    );
+  }
+
+  private unknownKeyLine(): string {
+    if (this.oboOptions.jwks.appSpecificKeys) {
+      return 'Token rejected: its signing key (kid) is not in this app\u2019s key set (jwks.appSpecificKeys: <jwks_uri>?appid=<client id>); a forged token, or a key the authority no longer publishes.';
+    }
+    return (
+      'Token rejected: its signing key (kid) is in no key set of the authority. If this API\u2019s app registration has SAML SSO or a claims-mapping policy, ' +
+      'Entra signs its tokens with app-specific keys: set jwks.appSpecificKeys to true. Otherwise it is a forged token or a key the authority no longer publishes.'
+    );
+  }
+
+  /** Full validation through passport-jwt and the strategy; remembers the token once it passed. */
+  private async validateFully(context: ExecutionContext, request: BearerSource & { user?: unknown; authInfo?: unknown }, token: string): Promise<boolean> {
+    const pending: PendingValidation = { token };
+    pendingValidations.set(request, pending);
+    // An app's PassportModule.register({ defaultStrategy }) is property-injected into AuthGuard
+    // after construction; this guard must always run its own module's strategy.
+    this.options = this.authOptions;
+    try {
+      await super.canActivate(context);
+    } catch (error) {
+      throw withRejectionHeaders(context, this.adapterHost, this.toRejection(error));
+    } finally {
+      pendingValidations.delete(request);
+      request.authInfo = undefined; // passport puts jsonwebtoken's error here; never let it be serialised
+    }
+    const principal = request.user as Principal;
+    this.validated.remember(token, principal, pending.key!.kid);
+    this.requestContext.setPrincipal(principal);
+    return true;
+  }
+
+  // Route metadata never changes after startup: read `@Public()` once per route, not once per request.
+  private readonly publicRoutes = new WeakMap<object, WeakMap<object, boolean>>();
+
+  private isPublic(controller: object, handler: object): boolean {
+    let byHandler = this.publicRoutes.get(controller);
+    if (!byHandler) this.publicRoutes.set(controller, (byHandler = new WeakMap()));
+    let isPublic = byHandler.get(handler);
+    if (isPublic === undefined) {
+      isPublic = Boolean(this.reflector.getAllAndOverride(PublicMetadata, [handler as never, controller as never]));
+      byHandler.set(handler, isPublic);
+    }
+    return isPublic;
+  }
+
+  override handleRequest<TUser = Principal>(error: unknown, user: unknown, info: unknown): TUser {
+    if (error || !(user instanceof Principal)) throw error ?? info ?? new ClaimsRejection('no principal');
+    return user as TUser;
+  }
+
+  private toRejection(error: unknown): OboHttpException {
+    const { realm } = this.oboOptions;
+    if (error instanceof OboHttpException) return error;
+    if (error instanceof SigningKeysUnavailableError) return signingKeysUnavailable(error.retryAfterSeconds);
+    if (error instanceof UnknownSigningKeyError) {
+      // One line per failure: the throttled warning, or the usual debug line while it is held back.
+      if (!this.unknownKeyWarning.warn(() => this.unknownKeyLine())) this.logger.debug('Token rejected: UnknownSigningKeyError');
+      return invalidToken(realm, false, error);
+    }
+    if (error instanceof ClaimsRejection) {
+      this.logger.debug(`Token rejected: ${error.reason}`);
+      return invalidToken(realm, error.expired, error);
+    }
+    if (error instanceof jsonwebtoken.TokenExpiredError) return invalidToken(realm, true, error);
+    // jsonwebtoken and jwks-rsa errors quote expected values and kids: keep them out of logs and bodies.
+    this.logger.debug(`Token rejected: ${error instanceof Error ? error.name : 'unknown error'}`);
+    return invalidToken(realm, false, error);
+  }
+}

@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+import type { Principal } from '../../context/principal.js';
+
+/** What identifies a cached token; hashed, so no user data or token text is ever a key. */
+export interface CacheKeyParts {
+  readonly kind: 'user' | 'app';
+  /** The incoming access token (user tokens); the key depends on all of it. */
+  readonly assertion?: string;
+  readonly tenantId: string;
+  readonly scopes: readonly string[];
+  readonly claims?: string;
+}
+
+/**
+ * SHA-256 over the assertion, tenant, sorted scopes and claims (a NUL separates the parts, none of
+ * which can contain one). Two users, two tenants or two grants never share a key.
+ */
+export function tokenCacheKey(parts: CacheKeyParts): string {
+  const hash = createHash('sha256');
+  hash.update(parts.kind).update('\0').update(parts.assertion ?? '').update('\0').update(parts.tenantId).update('\0');
+  hash.update([...parts.scopes].sort().join(' ')).update('\0').update(parts.claims ?? '');
+  return hash.digest('base64url');
+}
+
+/** The per-user index key of the cache: a hash of tenant and object id, never the ids themselves. */
+export function tokenOwner(tenantId: string, objectId: string): string {
+  return createHash('sha256').update('owner').update('\0').update(tenantId).update('\0').update(objectId).digest('base64url');
+}
+
+/** Scope lists remembered per principal; more distinct lists than this are hashed every time. */
+const MAX_KEYS_PER_PRINCIPAL = 16;
+
+/**
+ * The cache keys of principals, remembered per `Principal` object. A Principal is frozen and holds
+ * one assertion, and the validated-token cache hands the same object to every request that sends
+ * the same token, so a repeated caller's keys are hashed once, not on every request (two SHA-256
+ * runs, one over the whole ~1.5 KB assertion). Held weakly: they go when the principal goes.
+ */
+export class PrincipalKeys {
+  private readonly users = new WeakMap<Principal, Map<string, string>>();
+  private readonly owners = new WeakMap<Principal, string>();
+
+  /**
+   * `tokenCacheKey({ kind: 'user', assertion: principal.assertion, tenantId, scopes })` (no claims).
+   * Remembered by tenant and scopes as one text: a NUL after the tenant (as in the key itself), the
+   * scopes joined by spaces (checked scope tokens hold neither), so the text identifies the pair.
+   */
+  userKey(principal: Principal, tenantId: string, scopes: readonly string[]): string {
+    const text = `${tenantId}\0${scopes.join(' ')}`;
+    let known = this.users.get(principal);
+    let key = known?.get(text);
+    if (key === undefined) {
+      key = tokenCacheKey({ kind: 'user', assertion: principal.assertion, tenantId, scopes });
+      if (!known) this.users.set(principal, (known = new Map()));
+      if (known.size < MAX_KEYS_PER_PRINCIPAL) known.set(text, key);
+    }
+    return key;
+  }
+
+  /** `tokenOwner(principal.tenantId, principal.objectId)`. */
+  owner(principal: Principal): string {
+    let owner = this.owners.get(principal);
+    if (owner === undefined) this.owners.set(principal, (owner = tokenOwner(principal.tenantId, principal.objectId)));
+    return owner;
+  }
+}

@@ -138,7 +138,7 @@ try {
     downstreamBaseUrl: downstream.url,
     downstreamScope: fixture.scope,
   };
-  const baselineConfig: BaselineApiServerConfig = { downstreamBaseUrl: downstream.url, fixedToken, objectId: user0.oid!, tenantId: user0.tid };
+  const baselineConfig: BaselineApiServerConfig = { downstreamBaseUrl: downstream.url, fixedToken, objectId: user0.oid!, tenantId: user0.tid! };
   const ours = await start('ours', 'original-api.server.js', oursConfig);
   const baseline = await start('baseline', 'baseline-api.server.js', baselineConfig);
   const baselineAls = await start('baseline+als', 'baseline-api.server.js', { ...baselineConfig, asyncLocalStorage: true } satisfies BaselineApiServerConfig);

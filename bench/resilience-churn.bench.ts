@@ -59,7 +59,7 @@ function principalAt(i: number): Principal {
   const objectId = objectIdOf(i);
   const userClaims: AccessTokenClaims = { ...claims, oid: objectId };
   return new Principal(
-    { objectId, tenantId: claims.tid, subject: claims.sub, clientAppId: claims.azp, scopes: ['access_as_user'], roles: [], isAppOnly: false, claims: userClaims },
+    { objectId, tenantId: claims.tid!, subject: claims.sub, clientAppId: claims.azp, scopes: ['access_as_user'], roles: [], isAppOnly: false, claims: userClaims },
     variant(assertionTemplate, i),
   );
 }

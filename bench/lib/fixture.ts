@@ -57,7 +57,7 @@ export function principalFor(assertion: string): Principal {
   return new Principal(
     {
       objectId: claims.oid!,
-      tenantId: claims.tid,
+      tenantId: claims.tid!,
       subject: claims.sub,
       clientAppId: claims.azp,
       scopes: (claims.scp ?? '').split(' ').filter(Boolean),

@@ -61,7 +61,7 @@ export class MsalCacheSeeder {
   ) {
     const claims = claimsOf(templateAssertion);
     this.oid = claims.oid!;
-    this.tid = claims.tid;
+    this.tid = claims.tid!;
     this.username = String(claims.preferred_username);
     this.name = String(claims.name);
     const home = `${this.oid}.${this.tid}`.toLowerCase();

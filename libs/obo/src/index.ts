@@ -3,7 +3,12 @@ export { MODULE_OPTIONS_TOKEN as OBO_MODULE_OPTIONS } from './obo.module-definit
 export type { OboModuleExtras } from './obo.module-definition.js';
 export type {
   AccessTokenVersion,
+  ClaimMappingOptions,
   ClientCertificateCredential,
+  ClientPrivateKeyCredential,
+  DelegationOptions,
+  TokenExchangeOptions,
+  TokenProfileName,
   DistributedCacheOptions,
   DownstreamApiOptions,
   EgressOptions,
@@ -21,6 +26,7 @@ export { OboExceptionFilter } from './errors/obo-exception.filter.js';
 export { TOKEN_CACHE_STORE } from './outbound/token-cache/token-cache-store.interface.js';
 export type { CachedToken, TokenCacheStore } from './outbound/token-cache/token-cache-store.interface.js';
 export { JwtAuthGuard } from './inbound/jwt/jwt-auth.guard.js';
+export { AccessTokenValidator } from './inbound/access-token-validator.service.js';
 export { ScopesGuard } from './inbound/scopes/scopes.guard.js';
 export { RequiredScopes, RequiredAppPermissions } from './inbound/scopes/required-scopes.decorator.js';
 export { Public } from './inbound/scopes/public.decorator.js';
@@ -28,7 +34,7 @@ export { Authorize } from './inbound/scopes/authorize.decorator.js';
 export { CurrentUser } from './context/current-user.decorator.js';
 export { RequestContext } from './context/request-context.service.js';
 export { Principal } from './context/principal.js';
-export type { AccessTokenClaims, PrincipalInit } from './context/principal.js';
+export type { AccessTokenClaims, DelegationActor, PrincipalInit } from './context/principal.js';
 export { OboError, OboConfigurationError, ClaimsChallengeError, ProviderUnavailableError, ScopedOboError } from './errors/obo.error.js';
 export type { OboErrorCode } from './errors/obo-error-code.js';
 export { OboHttpException } from './errors/obo-http.exception.js';

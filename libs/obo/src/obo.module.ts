@@ -11,6 +11,7 @@ import { TokenCache } from './outbound/token-cache/token-cache.js';
 import { tokenCacheStoreProvider } from './outbound/token-cache/token-cache-store.provider.js';
 import { RequestContextMiddleware } from './context/request-context.middleware.js';
 import { RequestContext } from './context/request-context.service.js';
+import { AccessTokenValidator } from './inbound/access-token-validator.service.js';
 import { JwtAuthGuard } from './inbound/jwt/jwt-auth.guard.js';
 import { JwtBearerStrategy } from './inbound/jwt/jwt-bearer.strategy.js';
 import { ValidatedTokenCache } from './inbound/jwt/validated-token.cache.js';
@@ -32,6 +33,7 @@ import { ScopesGuard } from './inbound/scopes/scopes.guard.js';
     resolvedOptionsProvider,
     SigningKeyStore,
     AuthorityWarmUp,
+    AccessTokenValidator,
     JwtBearerStrategy,
     ValidatedTokenCache,
     JwtAuthGuard,
@@ -49,7 +51,7 @@ import { ScopesGuard } from './inbound/scopes/scopes.guard.js';
   ],
   // The guards' own dependencies are exported too: `@UseGuards(JwtAuthGuard)` in an importing
   // module instantiates the guard there.
-  exports: [JwtAuthGuard, ScopesGuard, RequestContext, TokenAcquisition, DownstreamApi, SigningKeyStore, JwtBearerStrategy, ValidatedTokenCache, RESOLVED_OBO_OPTIONS],
+  exports: [AccessTokenValidator, JwtAuthGuard, ScopesGuard, RequestContext, TokenAcquisition, DownstreamApi, SigningKeyStore, JwtBearerStrategy, ValidatedTokenCache, RESOLVED_OBO_OPTIONS],
 })
 export class OboModule extends ConfigurableModuleClass implements NestModule {
   constructor(

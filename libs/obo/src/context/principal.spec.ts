@@ -22,8 +22,19 @@ describe('Principal', () => {
 
   it('serialises to identity, scopes and roles only, without the claim set', () => {
     expect(JSON.parse(JSON.stringify(principal))).toEqual({
-      objectId: 'o', tenantId: 't', subject: 's', clientAppId: 'c', scopes: ['a', 'b'], roles: [], isAppOnly: false,
+      objectId: 'o', tenantId: 't', subject: 's', clientAppId: 'c', scopes: ['a', 'b'], roles: [], isAppOnly: false, actors: [],
     });
+  });
+
+  it('#117 serialises the delegation chain as actor identities only, outermost first, never their other claims', () => {
+    const delegated = new Principal(
+      { objectId: 'o', tenantId: 't', subject: 's', scopes: ['a'], roles: [], isAppOnly: false, claims, actors: [{ subject: 'agent', claims: { sub: 'agent', secret_claim: 'x' } }, { clientId: 'first', claims: { client_id: 'first' } }] },
+      'raw.token.value',
+    );
+    const json = JSON.stringify(delegated);
+    expect(JSON.parse(json).actors).toEqual([{ subject: 'agent' }, { clientId: 'first' }]);
+    expect(json).not.toContain('secret_claim');
+    expect(Object.isFrozen(delegated.actors)).toBe(true);
   });
 
   it('is frozen, so a handler cannot widen its own scopes', () => {

@@ -1,14 +1,27 @@
-/** Claims of a validated access token that nestjs-obo reads; every other claim is kept as `unknown`. */
+/** One actor of a delegation chain (RFC 8693 §4.1 `act`). */
+export interface DelegationActor {
+  /** The actor's `sub` (Auth0 and RFC 8693: the client that exchanged the token). */
+  readonly subject?: string;
+  /** The actor's `client_id`, when the level names one. */
+  readonly clientId?: string;
+  /** The claims of this level, without the nested `act`. */
+  readonly claims: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Claims of a validated access token that nestjs-obo reads; every other claim is kept as `unknown`.
+ * `tid`, `ver` and `nbf` are Entra's (always present there); other authorities' tokens may lack them.
+ */
 export interface AccessTokenClaims {
   readonly iss: string;
   readonly aud: string | readonly string[];
   readonly sub: string;
-  readonly tid: string;
+  readonly tid?: string;
   readonly oid?: string;
   readonly exp: number;
-  readonly nbf: number;
+  readonly nbf?: number;
   readonly iat: number;
-  readonly ver: string;
+  readonly ver?: string;
   readonly scp?: string;
   readonly roles?: readonly string[];
   readonly azp?: string;
@@ -27,6 +40,8 @@ export interface PrincipalInit {
   roles: readonly string[];
   isAppOnly: boolean;
   claims: AccessTokenClaims;
+  /** The delegation chain, outermost actor first. Default: none. */
+  actors?: readonly DelegationActor[];
 }
 
 /**
@@ -34,13 +49,19 @@ export interface PrincipalInit {
  * shows the raw token: it lives in a private field, reachable only through {@link Principal.assertion}.
  */
 export class Principal {
-  /** `oid`: the user's (or, app-only, the service principal's) object id in its tenant. */
+  /**
+   * Entra ID: `oid`, the user's (or, app-only, the service principal's) object id in its tenant.
+   * Other authorities: the profile's user-id claim (`sub`; Okta `uid`), or for an app-only caller its client id.
+   */
   readonly objectId: string;
-  /** `tid`: the tenant the caller signed in to. Pair it with `objectId` for any key. */
+  /**
+   * Entra ID: `tid`, the tenant the caller signed in to. Other authorities: the issuer. Pair it
+   * with `objectId` for any key.
+   */
   readonly tenantId: string;
-  /** `sub`: pairwise subject for this API. */
+  /** `sub`: Entra's pairwise subject for this API; elsewhere the authority's subject. */
   readonly subject: string;
-  /** `azp` (v2.0) or `appid` (v1.0): the calling client application. */
+  /** The calling client application: `azp` (Entra v2.0, Auth0, Keycloak), `appid` (v1.0), `client_id` (RFC 9068), `cid` (Okta). */
   readonly clientAppId?: string;
   /** Delegated scopes from the scope claim (empty for app-only tokens). */
   readonly scopes: readonly string[];
@@ -50,6 +71,11 @@ export class Principal {
   readonly isAppOnly: boolean;
   /** Every claim of the validated token. Do not log it whole. */
   readonly claims: AccessTokenClaims;
+  /**
+   * The delegation chain (`act`, RFC 8693 §4.1), outermost (current) actor first; empty when the
+   * token was issued to the caller directly. Authorization decisions use only the first.
+   */
+  readonly actors: readonly DelegationActor[];
   readonly #assertion: string;
 
   constructor(init: PrincipalInit, assertion: string) {
@@ -61,6 +87,7 @@ export class Principal {
     this.roles = Object.freeze([...init.roles]);
     this.isAppOnly = init.isAppOnly;
     this.claims = Object.freeze({ ...init.claims });
+    this.actors = Object.freeze([...(init.actors ?? [])]);
     this.#assertion = assertion;
     Object.freeze(this);
   }
@@ -71,8 +98,9 @@ export class Principal {
   }
 
   /** Safe JSON form: identity, scopes and roles, no token and no claim set. */
-  toJSON(): Omit<PrincipalInit, 'claims'> {
+  toJSON(): Omit<PrincipalInit, 'claims' | 'actors'> & { actors: { subject?: string; clientId?: string }[] } {
     const { objectId, tenantId, subject, clientAppId, scopes, roles, isAppOnly } = this;
-    return { objectId, tenantId, subject, clientAppId, scopes, roles, isAppOnly };
+    const actors = this.actors.map(({ subject: actor, clientId }) => ({ subject: actor, clientId }));
+    return { objectId, tenantId, subject, clientAppId, scopes, roles, isAppOnly, actors };
   }
 }

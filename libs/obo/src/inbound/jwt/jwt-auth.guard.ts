@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, type ExecutionContext } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { AuthGuard, type IAuthModuleOptions } from '@nestjs/passport';
-import jsonwebtoken from 'jsonwebtoken';
 import { RequestContext } from '../../context/request-context.service.js';
 import { Principal } from '../../context/principal.js';
-import { invalidRequest, invalidToken, OboHttpException, signingKeysUnavailable, tokenMissing } from '../../errors/obo-http.exception.js';
+import { invalidRequest, invalidToken, OboHttpException, tokenMissing } from '../../errors/obo-http.exception.js';
+import { AccessTokenValidator } from '../access-token-validator.service.js';
 import { withRejectionHeaders } from '../../errors/reject.js';
 import { RESOLVED_OBO_OPTIONS } from '../../options/obo-options.constants.js';
 import type { ResolvedOboOptions } from '../../options/resolve-obo-options.js';
@@ -12,7 +12,6 @@ import { PublicMetadata } from '../scopes/public.decorator.js';
 import { extractBearerToken, type BearerSource } from './extract-bearer-token.js';
 import { JwtBearerStrategy, pendingValidations, type PendingValidation } from './jwt-bearer.strategy.js';
 import { ValidatedTokenCache } from './validated-token.cache.js';
-import { SigningKeysUnavailableError, UnknownSigningKeyError } from './signing-key.store.js';
 import { ThrottledWarning } from './throttled-warning.js';
 import { ClaimsRejection } from './validate-claims.js';
 
@@ -27,8 +26,6 @@ export class JwtAuthGuard extends AuthGuard() {
   private readonly logger = new Logger(JwtAuthGuard.name);
   // Oversized tokens can come in floods: one line a minute, with the count of the others.
   private readonly sizeWarning = new ThrottledWarning(this.logger, 60_000);
-  // Random kids are what an attacker sends: one line a minute, and never the kid itself.
-  private readonly unknownKeyWarning = new ThrottledWarning(this.logger, 60_000);
   private readonly authOptions: IAuthModuleOptions;
   /** AuthGuard's options; an app's `PassportModule.register()` may property-inject its own. */
   declare options: IAuthModuleOptions;
@@ -40,6 +37,7 @@ export class JwtAuthGuard extends AuthGuard() {
     private readonly requestContext: RequestContext,
     private readonly validated: ValidatedTokenCache,
     @Inject(RESOLVED_OBO_OPTIONS) private readonly oboOptions: ResolvedOboOptions,
+    private readonly validator: AccessTokenValidator,
   ) {
     const authOptions = { defaultStrategy: strategy.strategyName, session: false } satisfies IAuthModuleOptions;
     super(authOptions);
@@ -79,16 +77,6 @@ export class JwtAuthGuard extends AuthGuard() {
     );
   }
 
-  private unknownKeyLine(): string {
-    if (this.oboOptions.jwks.appSpecificKeys) {
-      return 'Token rejected: its signing key (kid) is not in this app\u2019s key set (jwks.appSpecificKeys: <jwks_uri>?appid=<client id>); a forged token, or a key the authority no longer publishes.';
-    }
-    return (
-      'Token rejected: its signing key (kid) is in no key set of the authority. If this API\u2019s app registration has SAML SSO or a claims-mapping policy, ' +
-      'Entra signs its tokens with app-specific keys: set jwks.appSpecificKeys to true. Otherwise it is a forged token or a key the authority no longer publishes.'
-    );
-  }
-
   /** Full validation through passport-jwt and the strategy; remembers the token once it passed. */
   private async validateFully(context: ExecutionContext, request: BearerSource & { user?: unknown; authInfo?: unknown }, token: string): Promise<boolean> {
     const pending: PendingValidation = { token };
@@ -105,7 +93,7 @@ export class JwtAuthGuard extends AuthGuard() {
       request.authInfo = undefined; // passport puts jsonwebtoken's error here; never let it be serialised
     }
     const principal = request.user as Principal;
-    this.validated.remember(token, principal, pending.key!.kid);
+    this.validated.remember(token, principal, pending.resolved!.key.kid);
     this.requestContext.setPrincipal(principal);
     return true;
   }
@@ -130,21 +118,6 @@ export class JwtAuthGuard extends AuthGuard() {
   }
 
   private toRejection(error: unknown): OboHttpException {
-    const { realm } = this.oboOptions;
-    if (error instanceof OboHttpException) return error;
-    if (error instanceof SigningKeysUnavailableError) return signingKeysUnavailable(error.retryAfterSeconds);
-    if (error instanceof UnknownSigningKeyError) {
-      // One line per failure: the throttled warning, or the usual debug line while it is held back.
-      if (!this.unknownKeyWarning.warn(() => this.unknownKeyLine())) this.logger.debug('Token rejected: UnknownSigningKeyError');
-      return invalidToken(realm, false, error);
-    }
-    if (error instanceof ClaimsRejection) {
-      this.logger.debug(`Token rejected: ${error.reason}`);
-      return invalidToken(realm, error.expired, error);
-    }
-    if (error instanceof jsonwebtoken.TokenExpiredError) return invalidToken(realm, true, error);
-    // jsonwebtoken and jwks-rsa errors quote expected values and kids: keep them out of logs and bodies.
-    this.logger.debug(`Token rejected: ${error instanceof Error ? error.name : 'unknown error'}`);
-    return invalidToken(realm, false, error);
+    return this.validator.rejectionFor(error);
   }
 }

@@ -1,5 +1,5 @@
 import type { AccessTokenVersion } from '../../options/obo-module-options.interface.js';
-import type { ResolvedOboOptions } from '../../options/resolve-obo-options.js';
+import type { ResolvedInboundOptions } from '../../options/resolve-obo-options.js';
 import type { AccessTokenClaims, PrincipalInit } from '../../context/principal.js';
 
 /** A token failed a claims rule. `reason` is for debug logs and tests only, never for responses. */
@@ -31,20 +31,13 @@ function fail(reason: string, expired = false): never {
   throw new ClaimsRejection(reason, expired);
 }
 
-/** Throws unless `exp`, `nbf` and `iat` are positive integers (run before jsonwebtoken, which calls a bad `exp` expired). */
-export function checkTimeTypes(payload: Readonly<Record<string, unknown>>): void {
-  numericDate(payload, 'exp');
-  numericDate(payload, 'nbf');
-  numericDate(payload, 'iat');
-}
-
 function numericDate(payload: Readonly<Record<string, unknown>>, claim: 'exp' | 'nbf' | 'iat'): number {
   const value = payload[claim];
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) fail(`${claim} missing or not a positive integer`);
   return value;
 }
 
-function checkTimes(payload: Record<string, unknown>, options: ResolvedOboOptions, now: number): void {
+function checkTimes(payload: Record<string, unknown>, options: ResolvedInboundOptions, now: number): void {
   const exp = numericDate(payload, 'exp');
   const nbf = numericDate(payload, 'nbf');
   const iat = numericDate(payload, 'iat');
@@ -55,7 +48,7 @@ function checkTimes(payload: Record<string, unknown>, options: ResolvedOboOption
   if (nbf > exp || exp - iat > options.maxTokenLifetimeSeconds) fail('lifetime out of bounds');
 }
 
-function checkIssuer(payload: Record<string, unknown>, options: ResolvedOboOptions, context: ClaimsCheckContext): AccessTokenVersion {
+function checkIssuer(payload: Record<string, unknown>, options: ResolvedInboundOptions, context: ClaimsCheckContext): AccessTokenVersion {
   const ver = payload.ver;
   if (ver !== '1.0' && ver !== '2.0') fail('ver missing or unknown');
   if (!options.acceptedTokenVersions.has(ver)) fail('token version not accepted');
@@ -79,7 +72,7 @@ function checkIssuer(payload: Record<string, unknown>, options: ResolvedOboOptio
   return ver;
 }
 
-function checkAudience(payload: Record<string, unknown>, options: ResolvedOboOptions): void {
+function checkAudience(payload: Record<string, unknown>, options: ResolvedInboundOptions): void {
   const aud = payload.aud;
   const list = Array.isArray(aud) ? aud : [aud];
   if (!list.some((a) => typeof a === 'string' && options.audience.includes(a))) fail('audience mismatch');
@@ -92,7 +85,7 @@ function optionalString(payload: Record<string, unknown>, claim: string): string
   return value;
 }
 
-function classify(payload: Record<string, unknown>, options: ResolvedOboOptions): Pick<PrincipalInit, 'scopes' | 'roles' | 'isAppOnly'> {
+function classify(payload: Record<string, unknown>, options: ResolvedInboundOptions): Pick<PrincipalInit, 'scopes' | 'roles' | 'isAppOnly'> {
   const scp = payload[options.scopeClaim];
   const roles = payload[options.roleClaim];
   if (scp !== undefined && typeof scp !== 'string') fail('scope claim is not a string');
@@ -120,7 +113,7 @@ function classify(payload: Record<string, unknown>, options: ResolvedOboOptions)
  * user/app classification. Returns the principal's fields.
  * @throws {ClaimsRejection}
  */
-export function validateClaims(payload: Record<string, unknown>, options: ResolvedOboOptions, context: ClaimsCheckContext): PrincipalInit {
+export function validateClaims(payload: Record<string, unknown>, options: ResolvedInboundOptions, context: ClaimsCheckContext): PrincipalInit {
   checkTimes(payload, options, context.now);
   const ver = checkIssuer(payload, options, context);
   checkAudience(payload, options);

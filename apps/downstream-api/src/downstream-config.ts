@@ -13,17 +13,22 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
   return value;
 }
 
-/** Reads HOST, PORT, AZURE_AD_INSTANCE, AZURE_AD_TENANT_ID and AZURE_AD_CLIENT_ID. */
+/**
+ * Reads HOST, PORT and the authority: `AUTH_PROVIDER=entra` (the default) with AZURE_AD_INSTANCE,
+ * AZURE_AD_TENANT_ID and AZURE_AD_CLIENT_ID; `AUTH_PROVIDER=oidc` with OIDC_ISSUER, OIDC_AUDIENCE
+ * and OIDC_PROFILE (`rfc9068`, `auth0`, `okta`, `keycloak`).
+ */
 export function downstreamConfig(env: NodeJS.ProcessEnv = process.env): DownstreamConfig {
   const port = Number(env.PORT ?? 5002);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number (got "${env.PORT}").`);
-  return {
-    host: env.HOST ?? '127.0.0.1',
-    port,
-    obo: {
-      instance: env.AZURE_AD_INSTANCE || undefined,
-      tenantId: required(env, 'AZURE_AD_TENANT_ID'),
-      clientId: required(env, 'AZURE_AD_CLIENT_ID'),
-    },
-  };
+  return { host: env.HOST ?? '127.0.0.1', port, obo: authorityOptions(env) };
+}
+
+function authorityOptions(env: NodeJS.ProcessEnv): OboModuleOptions {
+  const provider = env.AUTH_PROVIDER ?? 'entra';
+  if (provider === 'oidc') {
+    return { issuer: required(env, 'OIDC_ISSUER'), audience: required(env, 'OIDC_AUDIENCE'), tokenProfile: (env.OIDC_PROFILE || undefined) as OboModuleOptions['tokenProfile'] };
+  }
+  if (provider !== 'entra') throw new Error(`AUTH_PROVIDER must be "entra" or "oidc" (got "${provider}").`);
+  return { instance: env.AZURE_AD_INSTANCE || undefined, tenantId: required(env, 'AZURE_AD_TENANT_ID'), clientId: required(env, 'AZURE_AD_CLIENT_ID') };
 }

@@ -21,14 +21,40 @@ export function defaultScopeOf(scope: string): string {
 }
 
 /**
- * Reads HOST, PORT, AZURE_AD_*, AZURE_AD_CLIENT_SECRET, DOWNSTREAM_API_BASE_URL, DOWNSTREAM_API_SCOPES
- * and, for the shared token cache, REDIS_URL with TOKEN_CACHE_ENCRYPTION_KEY.
+ * Reads HOST, PORT, DOWNSTREAM_API_BASE_URL, DOWNSTREAM_API_SCOPES, for the shared token cache
+ * REDIS_URL with TOKEN_CACHE_ENCRYPTION_KEY, and the authority: `AUTH_PROVIDER=entra` (the default)
+ * with AZURE_AD_INSTANCE, AZURE_AD_TENANT_ID, AZURE_AD_CLIENT_ID, AZURE_AD_CLIENT_SECRET (scopes
+ * such as `api://<id>/Downstream.Read`); `AUTH_PROVIDER=oidc` with OIDC_ISSUER, OIDC_AUDIENCE,
+ * OIDC_PROFILE, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET and DOWNSTREAM_API_AUDIENCE (plain scopes such as
+ * `Downstream.Read`; the app-only call asks for `Downstream.Read.All`).
  */
 export function originalConfig(env: NodeJS.ProcessEnv = process.env): OriginalConfig {
   const port = Number(env.PORT ?? 5001);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number (got "${env.PORT}").`);
   const baseUrl = required(env, 'DOWNSTREAM_API_BASE_URL');
   const scopes = required(env, 'DOWNSTREAM_API_SCOPES').split(' ').filter(Boolean);
+  const distributedCache = env.REDIS_URL ? { redis: env.REDIS_URL, encryptionKeys: encryptionKeys(env) } : undefined;
+  const provider = env.AUTH_PROVIDER ?? 'entra';
+  if (provider === 'oidc') {
+    const audience = required(env, 'DOWNSTREAM_API_AUDIENCE');
+    return {
+      host: env.HOST ?? '127.0.0.1',
+      port,
+      obo: {
+        issuer: required(env, 'OIDC_ISSUER'),
+        audience: required(env, 'OIDC_AUDIENCE'),
+        tokenProfile: (env.OIDC_PROFILE || undefined) as OboModuleOptions['tokenProfile'],
+        clientId: required(env, 'OIDC_CLIENT_ID'),
+        clientSecret: required(env, 'OIDC_CLIENT_SECRET'),
+        downstreamApis: {
+          downstream: { baseUrl, audience, scopes },
+          downstreamAsApp: { baseUrl, audience, scopes: scopes.map((scope) => `${scope}.All`), tokenKind: 'app' },
+        },
+        distributedCache,
+      },
+    };
+  }
+  if (provider !== 'entra') throw new Error(`AUTH_PROVIDER must be "entra" or "oidc" (got "${provider}").`);
   return {
     host: env.HOST ?? '127.0.0.1',
     port,
@@ -41,7 +67,7 @@ export function originalConfig(env: NodeJS.ProcessEnv = process.env): OriginalCo
         downstream: { baseUrl, scopes },
         downstreamAsApp: { baseUrl, scopes: [defaultScopeOf(scopes[0]!)], tokenKind: 'app' },
       },
-      distributedCache: env.REDIS_URL ? { redis: env.REDIS_URL, encryptionKeys: encryptionKeys(env) } : undefined,
+      distributedCache,
     },
   };
 }

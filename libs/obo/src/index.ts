@@ -29,7 +29,7 @@ export { CurrentUser } from './context/current-user.decorator.js';
 export { RequestContext } from './context/request-context.service.js';
 export { Principal } from './context/principal.js';
 export type { AccessTokenClaims, PrincipalInit } from './context/principal.js';
-export { OboError, OboConfigurationError, ClaimsChallengeError, ProviderUnavailableError, ScopedOboError } from './errors/obo.error.js';
+export { OboError, OboConfigurationError, ClaimsChallengeError, ProviderUnavailableError, ScopedOboError, StepUpRequiredError } from './errors/obo.error.js';
 export type { OboErrorCode } from './errors/obo-error-code.js';
 export { OboHttpException } from './errors/obo-http.exception.js';
 export type { OboErrorBody } from './errors/obo-http.exception.js';

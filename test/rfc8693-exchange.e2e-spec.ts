@@ -124,6 +124,16 @@ describe('#118 RFC 8693 request: grant, token types, audience/resource, scope, c
     });
   });
 
+  describe('the okta profile', () => {
+    const okta = api({ tokenProfile: 'okta' });
+
+    it('omits requested_token_type (Okta documents its exchange without it)', async () => {
+      await okta.tokens().getAccessTokenForUser(['orders:read'], { principal: genericUser(authority.issuer, await authority.mintUserToken()), audience: ordersAudience });
+      expect(authority.lastForm.has('requested_token_type')).toBe(false);
+      expect(authority.lastForm.get('subject_token_type')).toBe(ACCESS_TOKEN_TYPE);
+    });
+  });
+
   describe('client_secret_post', () => {
     const post = api({ clientAuthentication: 'client_secret_post' });
 
@@ -197,6 +207,16 @@ describe('#119 RFC 8693 response checks: nothing used or cached on a refusal', (
     const second = await callAs(h.current, assertion);
     expect(second.status).toBe(200);
     expect(authority.requests.length - before).toBe(2);
+  });
+
+  it('under the auth0 profile, an answer without issued_token_type is used (only rfc9068 requires it)', async () => {
+    const auth0 = await startExchangeApi(options({ tokenProfile: 'auth0' }));
+    try {
+      authority.answerOverrides = { issued_token_type: undefined };
+      expect((await callAs(auth0, await authority.mintUserToken())).status).toBe(200);
+    } finally {
+      await auth0.close();
+    }
   });
 
   it('accepts token_type "bearer" in lower case and expires_in as a digit string', async () => {

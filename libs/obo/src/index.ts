@@ -15,6 +15,7 @@ export type {
 export type { AzureCloudInstance } from './authority/entra-clouds.js';
 export { TokenAcquisition } from './outbound/token-acquisition/token-acquisition.service.js';
 export type { AppTokenOptions, AuthenticationResultInfo, UserTokenOptions } from './outbound/token-acquisition/token-acquisition.service.js';
+export type { TokenTarget } from './outbound/token-acquisition/token-target.js';
 export { DownstreamApi } from './outbound/downstream-api/downstream-api.service.js';
 export type { DownstreamCallOptions } from './outbound/downstream-api/downstream-api.service.js';
 export { OboExceptionFilter } from './errors/obo-exception.filter.js';

@@ -239,6 +239,26 @@ describe('#119 RFC 8693 response checks: nothing used or cached on a refusal', (
   });
 });
 
+describe('#120 the token endpoint comes from the authority metadata', () => {
+  it('while the metadata cannot be loaded, token requests answer 503 and the metadata is not asked again for each one', async () => {
+    authority.metadataStatus = 503;
+    const down = await startExchangeApi(options()); // startup warm-up fails: a warning, not a startup error
+    try {
+      const tokens = down.app.get(TokenAcquisition);
+      const before = { metadata: authority.metadataRequests, token: authority.requests.length };
+      expect(await rejectionCode(tokens.getAccessTokenForApp([], { audience: 'https://reports.example' }))).toBe('ERR_OBO_PROVIDER_UNAVAILABLE');
+      expect(authority.metadataRequests - before.metadata).toBe(1);
+      authority.metadataStatus = 200;
+      expect(await rejectionCode(tokens.getAccessTokenForApp([], { audience: 'https://reports.example' }))).toBe('ERR_OBO_PROVIDER_UNAVAILABLE'); // remembered for 5 s
+      expect(authority.metadataRequests - before.metadata).toBe(1);
+      expect(authority.requests.length - before.token).toBe(0);
+    } finally {
+      authority.metadataStatus = 200;
+      await down.close();
+    }
+  });
+});
+
 describe('#120 RFC 8693 errors mapped to answers a client can act on', () => {
   const h = api({ tokenAcquisition: { timeoutMs: 1_500 } });
 

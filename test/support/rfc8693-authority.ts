@@ -36,6 +36,8 @@ export class Rfc8693Authority {
   readonly requests: SeenTokenRequest[] = [];
   readonly script: TokenReply[] = [];
   metadataRequests = 0;
+  /** Status of the discovery document; anything but 200 answers an empty body (an outage). */
+  metadataStatus = 200;
   /** Overrides merged into every issued answer body (e.g. `{ token_type: 'DPoP' }`). */
   answerOverrides: Record<string, unknown> = {};
 
@@ -96,6 +98,7 @@ export class Rfc8693Authority {
     };
     if (req.method === 'GET' && req.url === '/.well-known/openid-configuration') {
       this.metadataRequests++;
+      if (this.metadataStatus !== 200) return send(this.metadataStatus, {});
       return send(200, { issuer: this.issuer, jwks_uri: `${this.issuer}jwks`, token_endpoint: this.tokenEndpoint, token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] });
     }
     if (req.method === 'GET' && req.url === '/jwks') return send(200, { keys: [this.key.publicJwk] });

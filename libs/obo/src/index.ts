@@ -20,6 +20,7 @@ export type {
 export type { AzureCloudInstance } from './authority/entra-clouds.js';
 export { TokenAcquisition } from './outbound/token-acquisition/token-acquisition.service.js';
 export type { AppTokenOptions, AuthenticationResultInfo, UserTokenOptions } from './outbound/token-acquisition/token-acquisition.service.js';
+export type { TokenTarget } from './outbound/token-acquisition/token-target.js';
 export { DownstreamApi } from './outbound/downstream-api/downstream-api.service.js';
 export type { DownstreamCallOptions } from './outbound/downstream-api/downstream-api.service.js';
 export { OboExceptionFilter } from './errors/obo-exception.filter.js';
@@ -35,7 +36,7 @@ export { CurrentUser } from './context/current-user.decorator.js';
 export { RequestContext } from './context/request-context.service.js';
 export { Principal } from './context/principal.js';
 export type { AccessTokenClaims, DelegationActor, PrincipalInit } from './context/principal.js';
-export { OboError, OboConfigurationError, ClaimsChallengeError, ProviderUnavailableError, ScopedOboError } from './errors/obo.error.js';
+export { OboError, OboConfigurationError, ClaimsChallengeError, ProviderUnavailableError, ScopedOboError, StepUpRequiredError } from './errors/obo.error.js';
 export type { OboErrorCode } from './errors/obo-error-code.js';
 export { OboHttpException } from './errors/obo-http.exception.js';
 export type { OboErrorBody } from './errors/obo-http.exception.js';

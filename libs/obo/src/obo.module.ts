@@ -5,7 +5,8 @@ import { DownstreamApi } from './outbound/downstream-api/downstream-api.service.
 import { OboExceptionFilter } from './errors/obo-exception.filter.js';
 import { confidentialClientProvider } from './outbound/token-acquisition/confidential-client.provider.js';
 import { MsalTokenExchanger } from './outbound/token-acquisition/msal-token-exchanger.js';
-import { TokenExchanger } from './outbound/token-acquisition/token-exchanger.js';
+import { Rfc8693TokenExchanger } from './outbound/token-acquisition/rfc8693-token-exchanger.js';
+import { tokenExchangerProvider } from './outbound/token-acquisition/token-exchanger.provider.js';
 import { TokenAcquisition } from './outbound/token-acquisition/token-acquisition.service.js';
 import { TokenCache } from './outbound/token-cache/token-cache.js';
 import { tokenCacheStoreProvider } from './outbound/token-cache/token-cache-store.provider.js';
@@ -41,7 +42,8 @@ import { ScopesGuard } from './inbound/scopes/scopes.guard.js';
     RequestContext,
     confidentialClientProvider,
     MsalTokenExchanger,
-    { provide: TokenExchanger, useExisting: MsalTokenExchanger },
+    Rfc8693TokenExchanger,
+    tokenExchangerProvider,
     tokenCacheStoreProvider,
     TokenCache,
     TokenAcquisition,

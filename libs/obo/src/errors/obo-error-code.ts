@@ -13,10 +13,12 @@
  * - `ERR_OBO_APP_ONLY_CALLER`: On-Behalf-Of was requested for an app-only caller; OBO needs a user (403).
  * - `ERR_OBO_APP_TOKEN_IN_USER_CONTEXT`: an app-only token was requested while serving a user, without opting in (500, a bug in the app).
  * - `ERR_OBO_CLAIMS_CHALLENGE`: Conditional Access, MFA or CAE needs the user to sign in again with claims (401 `insufficient_claims`).
+ * - `ERR_OBO_STEP_UP_REQUIRED`: the authority wants the user to authenticate again, at a higher level (`acr_values`) or more recently (`max_age`) (401 `insufficient_user_authentication`, RFC 9470).
+ * - `ERR_OBO_DELEGATION_TOO_DEEP`: the incoming token already carries 5 nested actors (`act`), more than a token exchange accepts; nothing was sent (401 `invalid_token`).
  * - `ERR_OBO_CONSENT_REQUIRED`: the user or an admin must consent to the downstream scopes (403 `insufficient_scope`).
  * - `ERR_OBO_ASSERTION_REJECTED`: the identity provider refused the incoming token for On-Behalf-Of (401 `invalid_token`).
  * - `ERR_OBO_CLIENT_CREDENTIALS_INVALID`: the identity provider refused this API's own credentials (500; fix the configuration).
- * - `ERR_OBO_INVALID_SCOPE`: the identity provider refused the requested scopes (`invalid_scope`); not retried, not asked again for 30 s (500; fix the scopes).
+ * - `ERR_OBO_INVALID_SCOPE`: the identity provider refused the requested scopes (`invalid_scope`) or target (`invalid_target`); not retried, not asked again for 30 s (500; fix the scopes, audience or resource).
  * - `ERR_OBO_PROVIDER_UNAVAILABLE`: the identity provider throttled, failed or was unreachable (503 with `Retry-After`).
  * - `ERR_OBO_PROVIDER_TIMEOUT`: the identity provider did not answer within the deadline (504 with `Retry-After`).
  * - `ERR_OBO_PROVIDER_BAD_RESPONSE`: the identity provider answered something unusable (502).
@@ -37,6 +39,8 @@ export type OboErrorCode =
   | 'ERR_OBO_APP_ONLY_CALLER'
   | 'ERR_OBO_APP_TOKEN_IN_USER_CONTEXT'
   | 'ERR_OBO_CLAIMS_CHALLENGE'
+  | 'ERR_OBO_STEP_UP_REQUIRED'
+  | 'ERR_OBO_DELEGATION_TOO_DEEP'
   | 'ERR_OBO_CONSENT_REQUIRED'
   | 'ERR_OBO_ASSERTION_REJECTED'
   | 'ERR_OBO_CLIENT_CREDENTIALS_INVALID'

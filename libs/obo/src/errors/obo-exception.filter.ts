@@ -4,7 +4,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { RESOLVED_OBO_OPTIONS } from '../options/obo-options.constants.js';
 import type { ResolvedOboOptions } from '../options/resolve-obo-options.js';
 import type { OboErrorCode } from './obo-error-code.js';
-import { ClaimsChallengeError, OboError, ProviderUnavailableError, ScopedOboError } from './obo.error.js';
+import { ClaimsChallengeError, OboError, ProviderUnavailableError, ScopedOboError, StepUpRequiredError } from './obo.error.js';
 import type { OboErrorBody } from './obo-http.exception.js';
 import { formatBearerChallenge } from './www-authenticate.js';
 
@@ -19,7 +19,8 @@ const MAX_CLAIMS_LENGTH = 8192;
 
 /**
  * Maps the service-layer {@link OboError}s to HTTP: claims challenges to 401
- * `insufficient_claims` (Microsoft's format), consent to 403 `insufficient_scope`, a refused
+ * `insufficient_claims` (Microsoft's format), step-up to 401 `insufficient_user_authentication`
+ * with `acr_values` / `max_age` (RFC 9470), consent to 403 `insufficient_scope`, a refused
  * assertion to 401 `invalid_token`, provider trouble to 503/504 with `Retry-After`, downstream
  * failures to 502/504, and everything that is the server's own fault to a generic 500. Bodies
  * never carry provider or downstream text.
@@ -56,6 +57,11 @@ export class OboExceptionFilter implements ExceptionFilter {
       }
       return this.badGateway('ERR_OBO_PROVIDER_BAD_RESPONSE');
     }
+    if (error instanceof StepUpRequiredError) {
+      const message = 'The user must authenticate again to meet the authentication requirements.';
+      const challenge = formatBearerChallenge({ realm, error: 'insufficient_user_authentication', errorDescription: message, acrValues: error.acrValues, maxAge: error.maxAge });
+      return { status: 401, code: error.code, message, headers: { 'WWW-Authenticate': challenge } };
+    }
     if (error instanceof ScopedOboError) {
       const consent = error.code === 'ERR_OBO_CONSENT_REQUIRED';
       const message = consent ? 'Consent is required for the downstream API.' : 'On-Behalf-Of needs a user; this caller is an application.';
@@ -75,6 +81,10 @@ export class OboExceptionFilter implements ExceptionFilter {
       case 'ERR_OBO_ASSERTION_REJECTED': {
         const message = 'The access token is invalid.';
         return { status: 401, code: 'ERR_OBO_TOKEN_INVALID', message, headers: { 'WWW-Authenticate': formatBearerChallenge({ realm, error: 'invalid_token', errorDescription: message }) } };
+      }
+      case 'ERR_OBO_DELEGATION_TOO_DEEP': {
+        const message = 'The access token carries too many actors to be exchanged.';
+        return { status: 401, code: error.code, message, headers: { 'WWW-Authenticate': formatBearerChallenge({ realm, error: 'invalid_token', errorDescription: message }) } };
       }
       case 'ERR_OBO_PROVIDER_BAD_RESPONSE':
       case 'ERR_OBO_DOWNSTREAM_FAILED':

@@ -34,6 +34,23 @@ export class ClaimsChallengeError extends OboError {
   }
 }
 
+/**
+ * The authority wants the user to authenticate again before it issues a token for them: at one of
+ * `acrValues` (space-separated authentication context class references) or within `maxAge` seconds
+ * (RFC 9470). Relayed to the client as a 401 `insufficient_user_authentication` challenge.
+ */
+export class StepUpRequiredError extends OboError {
+  constructor(
+    /** Acceptable authentication context classes, space-separated, as the authority named them. */
+    readonly acrValues: string | undefined,
+    /** Longest time since the user's last authentication the authority accepts, in seconds. */
+    readonly maxAge: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super('ERR_OBO_STEP_UP_REQUIRED', 'The user must authenticate again (step-up, RFC 9470); relay the challenge to the client.', options);
+  }
+}
+
 /** The identity provider is throttling, failing or unreachable; retry after `retryAfterSeconds`. */
 export class ProviderUnavailableError extends OboError {
   constructor(

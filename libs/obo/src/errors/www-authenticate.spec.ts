@@ -15,4 +15,8 @@ describe('formatBearerChallenge', () => {
     const value = formatBearerChallenge({ scope: 'a"b\\c\r\nX-Injected: 1\u00e9' });
     expect(value).toBe('Bearer scope="a_b_c__X-Injected: 1_"');
   });
+
+  it('writes the RFC 9470 step-up parameters acr_values and max_age after the error (#120)', () => {
+    expect(formatBearerChallenge({ error: 'insufficient_user_authentication', acrValues: 'urn:mfa phr', maxAge: 0 })).toBe('Bearer error="insufficient_user_authentication", acr_values="urn:mfa phr", max_age="0"');
+  });
 });

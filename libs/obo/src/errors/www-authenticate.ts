@@ -4,11 +4,15 @@ export interface BearerChallenge {
   /** Microsoft's claims challenge: where the client signs in again. */
   authorizationUri?: string;
   clientId?: string;
-  error?: 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'insufficient_claims';
+  error?: 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'insufficient_claims' | 'insufficient_user_authentication';
   errorDescription?: string;
   scope?: string;
   /** Base64 of the claims request (Microsoft's `insufficient_claims` format). */
   claims?: string;
+  /** RFC 9470 step-up: acceptable authentication context classes, space-separated. */
+  acrValues?: string;
+  /** RFC 9470 step-up: the longest acceptable time since the user authenticated, in seconds. */
+  maxAge?: number;
 }
 
 // RFC 7230 quoted-string content we allow: printable ASCII without `"` and `\`. Anything else is
@@ -29,5 +33,7 @@ export function formatBearerChallenge(challenge: BearerChallenge): string {
   if (challenge.errorDescription) params.push(`error_description=${quoted(challenge.errorDescription)}`);
   if (challenge.scope) params.push(`scope=${quoted(challenge.scope)}`);
   if (challenge.claims) params.push(`claims=${quoted(challenge.claims)}`);
+  if (challenge.acrValues) params.push(`acr_values=${quoted(challenge.acrValues)}`);
+  if (challenge.maxAge !== undefined) params.push(`max_age=${quoted(String(challenge.maxAge))}`);
   return params.length === 0 ? 'Bearer' : `Bearer ${params.join(', ')}`;
 }

@@ -64,13 +64,13 @@ export class DownstreamApi implements OnApplicationShutdown {
     const api = this.options.downstreamApis.get(name);
     if (!api) throw new OboError('ERR_OBO_CONFIG_INVALID', `No downstream API named "${name.slice(0, 100)}" in OboModule options.downstreamApis.`);
     const url = this.urlOf(api, path, options.query);
-    const cached = api.tokenKind === 'user' ? this.tokens.cachedTokenForCurrentUser(api.scopes) : undefined;
+    const cached = api.tokenKind === 'user' ? this.tokens.cachedTokenForCurrentUser(api.scopes, api) : undefined;
     let response = await this.send(api, method, url, cached ?? (await this.token(api, {})), body, options.headers);
     if (response.status === 401) {
       const challenge = readDownstreamChallenge(response.header('www-authenticate'));
       await response.discard();
       if (challenge.kind === 'hostile') throw failed(`Downstream API "${name}" answered 401 with a malformed challenge.`);
-      if (api.tokenKind === 'user') await this.tokens.evictUserToken(api.scopes);
+      if (api.tokenKind === 'user') await this.tokens.evictUserToken(api.scopes, { audience: api.audience, resource: api.resource });
       const renewal = challenge.kind === 'claims' ? { claims: challenge.claims } : { forceRefresh: true };
       response = await this.send(api, method, url, await this.token(api, renewal), body, options.headers);
       if (response.status === 401) {
@@ -98,9 +98,15 @@ export class DownstreamApi implements OnApplicationShutdown {
     await this.client.close();
   }
 
+  /** A token for `api`: on Entra ID its scopes name the resource; at another authority its audience/resource does. */
   private token(api: Api, renewal: { claims?: string; forceRefresh?: boolean }): Promise<string> {
-    if (api.tokenKind === 'app') return this.tokens.getAccessTokenForApp(api.scopes[0]!, { tenantId: api.tenantId, forceRefresh: renewal.forceRefresh || renewal.claims !== undefined });
-    return this.tokens.getAccessTokenForUser(api.scopes, renewal);
+    const generic = this.options.provider === 'oidc';
+    if (api.tokenKind === 'app') {
+      const forceRefresh = renewal.forceRefresh || renewal.claims !== undefined;
+      if (generic) return this.tokens.getAccessTokenForApp(api.scopes, { audience: api.audience, resource: api.resource, forceRefresh });
+      return this.tokens.getAccessTokenForApp(api.scopes[0]!, { tenantId: api.tenantId, forceRefresh });
+    }
+    return this.tokens.getAccessTokenForUser(api.scopes, generic ? { ...renewal, audience: api.audience, resource: api.resource } : renewal);
   }
 
   /**

@@ -17,7 +17,7 @@ export class IssuedTokenRefused extends OboError {
 }
 
 /** The claims of a JWT access token (decoded only, no signature check: the token is not for us), or undefined when opaque. */
-function claimsOf(accessToken: string): Record<string, unknown> | undefined {
+export function claimsOf(accessToken: string): Record<string, unknown> | undefined {
   const parts = accessToken.split('.');
   if (parts.length !== 3) return undefined;
   try {

@@ -1,18 +1,9 @@
 import { AuthError, InteractionRequiredAuthError } from '@azure/msal-node';
-import { ClaimsChallengeError, OboError, ProviderUnavailableError, ScopedOboError } from '../../errors/obo.error.js';
+import { ClaimsChallengeError, OboError, ScopedOboError } from '../../errors/obo.error.js';
 import type { ProviderAnswer, ProviderCall } from './provider-call.js';
+import { DEFAULT_RETRY_AFTER_SECONDS as DEFAULT_RETRY_AFTER, timeoutFailure, unavailableFailure as unavailable, type ProviderFailure } from './token-request-failure.js';
 
-/** A classified failure of one attempt: the error to throw, and whether one retry may help. */
-export interface ProviderFailure {
-  readonly error: OboError;
-  readonly retryable: boolean;
-  /** Seconds the provider asked us to wait (429/503 `Retry-After`). */
-  readonly retryAfterSeconds?: number;
-  /** True when the provider throttled us: stop calling it until `retryAfterSeconds` passed. */
-  readonly throttled: boolean;
-  /** True when the provider called the client assertion expired or not yet valid (AADSTS700024): a fresh one may work. */
-  readonly assertionExpired?: boolean;
-}
+export type { ProviderFailure } from './token-request-failure.js';
 
 const CONSENT_CODES = new Set([65001, 65004]);
 const ASSERTION_CODES = new Set([500133, 50013, 50173, 50132]);
@@ -21,16 +12,6 @@ const CLIENT_CODES = new Set([7000215, 7000222, 700016, 700027, 7000112]);
 const ASSERTION_TIME_CODE = 700024;
 /** `invalid_scope` answers: unknown permission (70011), several resources (28000), client credentials without `.default` (1002012). */
 const SCOPE_CODES = new Set([70011, 28000, 1002012]);
-const DEFAULT_RETRY_AFTER = 5;
-
-function unavailable(reason: string, retryAfterSeconds: number, cause: unknown, retryable: boolean, throttled = false): ProviderFailure {
-  return {
-    error: new ProviderUnavailableError('ERR_OBO_PROVIDER_UNAVAILABLE', retryAfterSeconds, `The identity provider is unavailable (${reason}); retry later.`, { cause }),
-    retryable,
-    retryAfterSeconds,
-    throttled,
-  };
-}
 
 function fromAnswer(answer: ProviderAnswer, scopes: readonly string[], cause: unknown): ProviderFailure {
   const has = (codes: ReadonlySet<number>) => answer.errorCodes.some((c) => codes.has(c));
@@ -67,14 +48,7 @@ function fromAnswer(answer: ProviderAnswer, scopes: readonly string[], cause: un
  * client wins over msal's error class, which loses `claims` for `invalid_grant` without a suberror.
  */
 export function classifyProviderFailure(call: ProviderCall, cause: unknown, scopes: readonly string[], deadlineExpired: boolean): ProviderFailure {
-  if (deadlineExpired || call.transportFailure === 'timeout') {
-    return {
-      error: new ProviderUnavailableError('ERR_OBO_PROVIDER_TIMEOUT', DEFAULT_RETRY_AFTER, 'The identity provider did not answer in time; retry later.', { cause }),
-      retryable: false,
-      retryAfterSeconds: DEFAULT_RETRY_AFTER,
-      throttled: false,
-    };
-  }
+  if (deadlineExpired || call.transportFailure === 'timeout') return timeoutFailure(cause);
   if (call.lastErrorAnswer) return fromAnswer(call.lastErrorAnswer, scopes, cause);
   if (call.transportFailure === 'network') return unavailable('unreachable', DEFAULT_RETRY_AFTER, cause, true);
   if (call.transportFailure === 'bad-response') {

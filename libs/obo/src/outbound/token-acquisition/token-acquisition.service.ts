@@ -6,13 +6,14 @@ import { RESOLVED_OBO_OPTIONS } from '../../options/obo-options.constants.js';
 import type { ResolvedOboOptions } from '../../options/resolve-obo-options.js';
 import { PrincipalKeys, tokenCacheKey, tokenOwner } from '../token-cache/cache-key.js';
 import { TokenCache, type CacheLookup } from '../token-cache/token-cache.js';
-import { TokenExchanger } from './token-exchanger.js';
+import { TokenExchanger, type ExchangeRequest } from './token-exchanger.js';
+import { tokenTarget, type TokenTarget } from './token-target.js';
 
 /** Options of {@link TokenAcquisition.getAccessTokenForUser}. */
-export interface UserTokenOptions {
+export interface UserTokenOptions extends TokenTarget {
   /** The user; default: the principal of the request being served. */
   principal?: Principal;
-  /** Tenant to ask, a GUID; default: the configured tenant (multi-tenant APIs: the tenant of the user's token, never `common`). */
+  /** Entra ID: tenant to ask, a GUID; default: the configured tenant (multi-tenant APIs: the tenant of the user's token, never `common`). */
   tenantId?: string;
   /** Skip the cache and get a new token. */
   forceRefresh?: boolean;
@@ -22,9 +23,12 @@ export interface UserTokenOptions {
   correlationId?: string;
 }
 
-/** Options of {@link TokenAcquisition.getAccessTokenForApp}. */
-export interface AppTokenOptions {
-  /** Tenant that issues the token, a GUID (any case). Default: the configured tenant; required when that is `organizations` / `common`. */
+/**
+ * Options of {@link TokenAcquisition.getAccessTokenForApp}. At an authority other than Entra ID,
+ * `audience` and/or `resource` name the API the token is for (one of them is required).
+ */
+export interface AppTokenOptions extends TokenTarget {
+  /** Entra ID: tenant that issues the token, a GUID (any case). Default: the configured tenant; required when that is `organizations` / `common`. */
   tenantId?: string;
   forceRefresh?: boolean;
   correlationId?: string;
@@ -47,11 +51,19 @@ export interface AuthenticationResultInfo {
 
 const SCOPE = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 
-function checkScopes(scopes: readonly string[]): readonly string[] {
-  if (!Array.isArray(scopes) || scopes.length === 0 || !scopes.every((s) => typeof s === 'string' && SCOPE.test(s))) {
-    throw new OboError('ERR_OBO_CONFIG_INVALID', 'Scopes must be a non-empty list of scope strings such as "api://<id>/Read".');
+/** Scopes a caller passed: a non-empty list of scope tokens; at another authority an empty list when a target names the API. */
+function checkScopes(scopes: readonly string[], target?: TokenTarget): readonly string[] {
+  const named = target !== undefined && (target.audience !== undefined || target.resource !== undefined);
+  if (!Array.isArray(scopes) || (scopes.length === 0 && !named) || !scopes.every((s) => typeof s === 'string' && SCOPE.test(s))) {
+    const what = target === undefined ? 'a non-empty list of scope strings such as "api://<id>/Read"' : 'a list of scope names such as "read:orders", empty only when options.audience or options.resource names the API';
+    throw new OboError('ERR_OBO_CONFIG_INVALID', `Scopes must be ${what}.`);
   }
   return scopes;
+}
+
+/** At another authority the issuer is the one "tenant": a tenant option is a mistake. */
+function noTenantOption(method: string, tenantId: string | undefined): void {
+  if (tenantId !== undefined) throw new OboError('ERR_OBO_CONFIG_INVALID', `${method}: options.tenantId applies to Entra ID only; at another authority the issuer is the only one.`);
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -108,10 +120,10 @@ export class TokenAcquisition {
    * at startup) without a promise, or `undefined` when {@link getAccessTokenForUser} must run
    * (no user, an app-only caller, a miss, a refresh due).
    */
-  cachedTokenForCurrentUser(scopes: readonly string[]): string | undefined {
+  cachedTokenForCurrentUser(scopes: readonly string[], target?: TokenTarget): string | undefined {
     const principal = this.context.principal;
     if (principal === undefined || principal.isAppOnly) return undefined;
-    return this.cache.peek(this.keys.userKey(principal, this.defaultTenantOf(principal), scopes))?.accessToken;
+    return this.cache.peek(this.keys.userKey(principal, this.defaultTenantOf(principal), scopes, target))?.accessToken;
   }
 
   /** Like {@link getAccessTokenForUser}, with expiry, scopes and whether it came from the cache. */
@@ -121,44 +133,73 @@ export class TokenAcquisition {
   }
 
   private lookupForUser(scopes: readonly string[], options: UserTokenOptions): Promise<CacheLookup> {
-    checkScopes(scopes);
+    const generic = this.options.provider === 'oidc';
+    const target = tokenTarget('getAccessTokenForUser', this.options.provider, options);
+    checkScopes(scopes, generic ? target : undefined);
+    if (generic) noTenantOption('getAccessTokenForUser', options.tenantId);
     const principal = options.principal ?? this.context.principal;
     if (!principal) throw new OboError('ERR_OBO_NO_USER', 'getAccessTokenForUser needs a request with an authenticated user, or options.principal.');
     if (principal.isAppOnly) throw new ScopedOboError('ERR_OBO_APP_ONLY_CALLER', scopes, 'On-Behalf-Of needs a user token; the caller is an application.');
     const tenantId = options.tenantId === undefined ? this.defaultTenantOf(principal) : tenantGuid('getAccessTokenForUser', options.tenantId);
     const { claims, correlationId } = options;
     const assertion = principal.assertion;
-    const key = options.tenantId === undefined && claims === undefined ? this.keys.userKey(principal, tenantId, scopes) : tokenCacheKey({ kind: 'user', assertion, scopes, tenantId, claims });
-    const acquire = () => this.exchanger.onBehalfOf({ assertion, scopes, tenantId, claims, correlationId });
+    const key = options.tenantId === undefined && claims === undefined ? this.keys.userKey(principal, tenantId, scopes, target) : tokenCacheKey({ kind: 'user', assertion, scopes, tenantId, claims, ...target });
+    const acquire = () => this.exchanger.onBehalfOf({ assertion, scopes, tenantId, claims, correlationId, ...target });
     return this.cache.getOrAcquire(key, acquire, options.forceRefresh || claims !== undefined, this.keys.owner(principal));
   }
 
-  /** The tenant asked for a user's token when the caller names none: the configured one, or (multi-tenant) the user's own. */
+  /** The tenant asked for a user's token when the caller names none: the configured one (another authority: its issuer), or (multi-tenant) the user's own. */
   private defaultTenantOf(principal: Principal): string {
     return this.options.multiTenant ? principal.tenantId : this.options.tenantId;
   }
 
   /**
-   * An app-only token (client credentials) for `scope`, which must be `<resource>/.default`.
-   * `options.tenantId` must be a GUID (any case; the cache keys it lower-case); it is required on a multi-tenant configuration.
+   * An app-only token (client credentials). On Entra ID `scope` must be `<resource>/.default` (or a
+   * list holding just it) and `options.tenantId` a GUID (any case; the cache keys it lower case),
+   * required on a multi-tenant configuration. At another authority `options.audience` and/or
+   * `options.resource` name the API and `scope` lists plain scope names (`[]` for none).
    * @throws {OboError} `ERR_OBO_APP_TOKEN_IN_USER_CONTEXT` when called while serving a user without `allowInUserContext`;
-   * `ERR_OBO_CONFIG_INVALID` for a tenant that is not a GUID (a domain name, `organizations`, `common`) or missing on a multi-tenant configuration.
+   * `ERR_OBO_CONFIG_INVALID` for a tenant that is not a GUID (a domain name, `organizations`, `common`) or missing on a multi-tenant configuration,
+   * for a missing target at another authority, or a target on Entra ID.
    */
-  async getAccessTokenForApp(scope: string, options: AppTokenOptions = {}): Promise<string> {
-    checkScopes([scope]);
-    if (!scope.endsWith('/.default')) throw new OboError('ERR_OBO_CONFIG_INVALID', `App tokens need a "<resource>/.default" scope (got "${scope.slice(0, 100)}").`);
+  async getAccessTokenForApp(scope: string | readonly string[], options: AppTokenOptions = {}): Promise<string> {
+    const request = this.options.provider === 'oidc' ? this.genericAppRequest(scope, options) : this.entraAppRequest(scope, options);
+    const key = tokenCacheKey({ kind: 'app', ...request });
+    const { token } = await this.cache.getOrAcquire(key, () => this.exchanger.clientCredentials(request), options.forceRefresh);
+    return token.accessToken;
+  }
+
+  private entraAppRequest(scopeOrList: string | readonly string[], options: AppTokenOptions): ExchangeRequest {
+    tokenTarget('getAccessTokenForApp', 'entra', options);
+    const scope = typeof scopeOrList === 'string' || !Array.isArray(scopeOrList) || scopeOrList.length !== 1 ? scopeOrList : scopeOrList[0];
+    checkScopes([scope as string]);
+    if (!(scope as string).endsWith('/.default')) throw new OboError('ERR_OBO_CONFIG_INVALID', `App tokens need a "<resource>/.default" scope (got "${(scope as string).slice(0, 100)}").`);
+    this.refuseInUserContext(options);
+    const tenantId = options.tenantId !== undefined ? tenantGuid('getAccessTokenForApp', options.tenantId) : this.options.multiTenant ? undefined : this.options.tenantId;
+    if (!tenantId) throw new OboError('ERR_OBO_CONFIG_INVALID', 'A multi-tenant API must name the tenant of an app token: getAccessTokenForApp(scope, { tenantId }).');
+    return { scopes: [scope as string], tenantId, correlationId: options.correlationId };
+  }
+
+  private genericAppRequest(scope: string | readonly string[], options: AppTokenOptions): ExchangeRequest {
+    const target = tokenTarget('getAccessTokenForApp', 'oidc', options);
+    if (target.audience === undefined && target.resource === undefined) {
+      throw new OboError('ERR_OBO_CONFIG_INVALID', 'getAccessTokenForApp: an app token at an authority other than Entra ID needs options.audience or options.resource (the API it is for) instead of a "/.default" scope.');
+    }
+    const scopes = typeof scope === 'string' ? (scope === '' ? [] : [scope]) : scope;
+    checkScopes(scopes, target);
+    noTenantOption('getAccessTokenForApp', options.tenantId);
+    this.refuseInUserContext(options);
+    return { scopes: [...scopes], tenantId: this.options.tenantId, correlationId: options.correlationId, ...target };
+  }
+
+  /** Zero Trust: no app-only token for work done while serving a user, unless the caller opts in. */
+  private refuseInUserContext(options: AppTokenOptions): void {
     if (this.context.hasUser && !options.allowInUserContext) {
       throw new OboError(
         'ERR_OBO_APP_TOKEN_IN_USER_CONTEXT',
         'An app-only token was requested while serving a user. Use getAccessTokenForUser, or pass { allowInUserContext: true } if this work is not done for the user.',
       );
     }
-    const tenantId = options.tenantId !== undefined ? tenantGuid('getAccessTokenForApp', options.tenantId) : this.options.multiTenant ? undefined : this.options.tenantId;
-    if (!tenantId) throw new OboError('ERR_OBO_CONFIG_INVALID', 'A multi-tenant API must name the tenant of an app token: getAccessTokenForApp(scope, { tenantId }).');
-    const request = { scopes: [scope], tenantId, correlationId: options.correlationId };
-    const key = tokenCacheKey({ kind: 'app', ...request });
-    const { token } = await this.cache.getOrAcquire(key, () => this.exchanger.clientCredentials(request), options.forceRefresh);
-    return token.accessToken;
   }
 
   /**
@@ -170,10 +211,11 @@ export class TokenAcquisition {
   }
 
   /** Drops a cached user token, e.g. after a downstream API refused it. */
-  evictUserToken(scopes: readonly string[], options: Pick<UserTokenOptions, 'principal' | 'tenantId'> = {}): Promise<void> {
+  evictUserToken(scopes: readonly string[], options: Pick<UserTokenOptions, 'principal' | 'tenantId' | 'audience' | 'resource'> = {}): Promise<void> {
     const principal = options.principal ?? this.context.principal;
     if (!principal) return Promise.resolve();
     const tenantId = options.tenantId === undefined ? this.defaultTenantOf(principal) : tenantGuid('evictUserToken', options.tenantId);
-    return this.cache.evict(tokenCacheKey({ kind: 'user', assertion: principal.assertion, tenantId, scopes }));
+    const { audience, resource } = options;
+    return this.cache.evict(tokenCacheKey({ kind: 'user', assertion: principal.assertion, tenantId, scopes, audience, resource }));
   }
 }

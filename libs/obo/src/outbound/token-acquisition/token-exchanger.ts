@@ -3,7 +3,11 @@ export interface ExchangeRequest {
   /** The user's incoming access token (On-Behalf-Of); absent for app tokens. */
   readonly assertion?: string;
   readonly scopes: readonly string[];
-  /** Tenant whose authority is asked. */
+  /** Generic authorities: the RFC 8693 / client-credentials `audience` of the token (Auth0's API identifier, Okta's authorization-server audience, Keycloak's client id). Never on Entra ID. */
+  readonly audience?: string;
+  /** Generic authorities: the RFC 8707 `resource` of the token, an absolute URI. Never on Entra ID. */
+  readonly resource?: string;
+  /** Tenant whose authority is asked (a generic authority: its issuer). */
   readonly tenantId: string;
   /** A claims challenge to satisfy (JSON text). */
   readonly claims?: string;
@@ -21,9 +25,11 @@ export interface ExchangedToken {
 
 /**
  * The seam between {@link TokenAcquisition} (cache, single flight, the Zero Trust rules) and one
- * identity provider's token endpoint. `MsalTokenExchanger` (Entra ID through msal-node: On-Behalf-Of
- * and client credentials) is the implementation today; an RFC 8693 token-exchange implementation
- * for other authorities is the next (issue 10). Also the Nest injection token.
+ * identity provider's token endpoint: `MsalTokenExchanger` (Entra ID through msal-node: On-Behalf-Of
+ * and client credentials) or `Rfc8693TokenExchanger` (any other authority: RFC 8693 token exchange
+ * and client credentials). Both run their requests through `TokenRequestRunner` (deadline, one
+ * retry, the 429 gate, cold-start single flight, the invalid_scope breaker). Also the Nest
+ * injection token.
  */
 export abstract class TokenExchanger {
   /**
@@ -33,7 +39,8 @@ export abstract class TokenExchanger {
   abstract onBehalfOf(request: ExchangeRequest): Promise<ExchangedToken>;
 
   /**
-   * An app-only token (client credentials) for `request.scopes` (one `<resource>/.default`).
+   * An app-only token (client credentials): on Entra ID for `request.scopes` (one `<resource>/.default`),
+   * elsewhere for `request.audience` / `request.resource` with `request.scopes` (possibly none).
    * @throws {OboError} `ERR_OBO_CLIENT_CREDENTIALS_INVALID`, `ERR_OBO_PROVIDER_*` ...
    */
   abstract clientCredentials(request: ExchangeRequest): Promise<ExchangedToken>;

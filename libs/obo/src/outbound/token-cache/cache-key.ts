@@ -9,16 +9,25 @@ export interface CacheKeyParts {
   readonly tenantId: string;
   readonly scopes: readonly string[];
   readonly claims?: string;
+  /** Generic authorities: the `audience` the token is for. */
+  readonly audience?: string;
+  /** Generic authorities: the `resource` the token is for. */
+  readonly resource?: string;
 }
 
 /**
- * SHA-256 over the assertion, tenant, sorted scopes and claims (a NUL separates the parts, none of
- * which can contain one). Two users, two tenants or two grants never share a key.
+ * SHA-256 over the assertion, tenant, sorted scopes, claims and, when one is named, the target
+ * (`audience`, `resource`) (a NUL separates the parts, none of which can contain one; the target is
+ * marked so a key with one never equals a key without). Two users, two tenants, two grants or two
+ * audiences never share a key.
  */
 export function tokenCacheKey(parts: CacheKeyParts): string {
   const hash = createHash('sha256');
   hash.update(parts.kind).update('\0').update(parts.assertion ?? '').update('\0').update(parts.tenantId).update('\0');
   hash.update([...parts.scopes].sort().join(' ')).update('\0').update(parts.claims ?? '');
+  if (parts.audience !== undefined || parts.resource !== undefined) {
+    hash.update('\0target\0').update(parts.audience === undefined ? '-' : `+${parts.audience}`).update('\0').update(parts.resource === undefined ? '-' : `+${parts.resource}`);
+  }
   return hash.digest('base64url');
 }
 
@@ -41,16 +50,19 @@ export class PrincipalKeys {
   private readonly owners = new WeakMap<Principal, string>();
 
   /**
-   * `tokenCacheKey({ kind: 'user', assertion: principal.assertion, tenantId, scopes })` (no claims).
-   * Remembered by tenant and scopes as one text: a NUL after the tenant (as in the key itself), the
-   * scopes joined by spaces (checked scope tokens hold neither), so the text identifies the pair.
+   * `tokenCacheKey({ kind: 'user', assertion: principal.assertion, tenantId, scopes, ...target })` (no claims).
+   * Remembered by tenant, scopes and target as one text: a NUL after the tenant (as in the key
+   * itself), the scopes joined by spaces (checked scope tokens hold neither), then the target's
+   * parts each after a NUL, so the text identifies the combination.
    */
-  userKey(principal: Principal, tenantId: string, scopes: readonly string[]): string {
-    const text = `${tenantId}\0${scopes.join(' ')}`;
+  userKey(principal: Principal, tenantId: string, scopes: readonly string[], target: { readonly audience?: string; readonly resource?: string } = {}): string {
+    const { audience, resource } = target;
+    const named = audience === undefined && resource === undefined ? '' : `\0${audience === undefined ? '-' : `+${audience}`}\0${resource === undefined ? '-' : `+${resource}`}`;
+    const text = `${tenantId}\0${scopes.join(' ')}${named}`;
     let known = this.users.get(principal);
     let key = known?.get(text);
     if (key === undefined) {
-      key = tokenCacheKey({ kind: 'user', assertion: principal.assertion, tenantId, scopes });
+      key = tokenCacheKey({ kind: 'user', assertion: principal.assertion, tenantId, scopes, audience, resource });
       if (!known) this.users.set(principal, (known = new Map()));
       if (known.size < MAX_KEYS_PER_PRINCIPAL) known.set(text, key);
     }

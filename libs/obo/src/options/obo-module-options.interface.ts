@@ -137,7 +137,7 @@ export interface DownstreamApiOptions {
    * (`User.Read` without a prefix is Microsoft Graph), `<resource>/.default` alone, and for app
    * tokens exactly one `<resource>/.default`. E.g. `['api://<id>/Downstream.Read']`.
    */
-  scopes: readonly string[];
+  scopes?: readonly string[];
   /** `user` (default): On-Behalf-Of the current user; `app`: the API's own app-only token. */
   tokenKind?: 'user' | 'app';
   /**

@@ -2,7 +2,7 @@
 // issuers, discovery, JWKS, tokens in each dialect and an RFC 8693 / client-credentials token
 // endpoint. Proved against code we did not write: openid-client v6 discovers it and runs the grants
 // with each client authentication method; jose verifies every minted and issued token through the
-// published JWKS. Catalogue section 4.11 (#115-#121) relies on it.
+// published JWKS. Catalogue section 4.11 ("Beyond Entra") relies on it.
 import { randomUUID } from 'node:crypto';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import * as client from 'openid-client';

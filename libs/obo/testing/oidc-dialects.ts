@@ -10,7 +10,8 @@ import type { ActClaim } from './oidc-mint-options.js';
  *   `client-credentials`.
  * - `auth0-rfc9068`: Auth0's RFC 9068 profile: `typ` `at+jwt`, `client_id` instead of `azp`, `jti`,
  *   `permissions`; machine tokens `sub` `<client>@clients`, no `gty`.
- * - `okta`: no `typ` header (as Okta's tokens); `ver` 1, `jti` `AT.…`, `cid`, `uid` (the user's id),
+ * - `okta`: no `typ` header (Okta's tokens carry only `kid` and `alg`, from memory; docs/token-exchange-providers.md Q8
+ *   leaves it open: override `header.typ` to test other forms); `ver` 1, `jti` `AT.…`, `cid`, `uid` (the user's id),
  *   `sub` the login, `scp` array; app-only: `sub` = `cid`, no `uid`.
  * - `keycloak`: `typ` `JWT`; `jti`, `typ` claim `Bearer`, `azp`, `scope` string, `realm_access.roles`,
  *   `resource_access.<client>.roles`, `preferred_username`; service-account tokens `client_id`,

@@ -19,7 +19,9 @@ export interface OidcEndpoints {
   readonly openidConfiguration: string;
   /** RFC 8414 §3.1: `/.well-known/oauth-authorization-server` inserted between host and path. */
   readonly authorizationServerMetadata: string;
+  /** Where the JWKS is served (`jwks_uri`). */
   readonly jwksUri: string;
+  /** The `token_endpoint`: token exchange and client credentials. */
   readonly tokenEndpoint: string;
   /** Advertised only (not served): a real authority has one, and OIDC discovery requires it. */
   readonly authorizationEndpoint: string;
@@ -31,7 +33,7 @@ export interface IssuerNames {
   authServerId?: string;
   /** Keycloak realm. Default `test`. */
   realm?: string;
-  /** Path of a `generic` issuer, without slashes at either end. Default `as`. */
+  /** Path of a `generic` issuer (not empty), without slashes at either end. Default `as`. */
   path?: string;
 }
 

@@ -20,7 +20,8 @@ import {
   type OidcDialect,
   type OidcIssuerShape,
 } from 'nestjs-obo/testing';
-import { rejectionOf, until } from './support/rejection-of.js';
+import { rejectionOf } from './support/rejection-of.js';
+import { until } from './support/until.js';
 
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
@@ -180,6 +181,26 @@ describe('#115 LocalOidcAuthority metadata for each issuer shape, found by openi
       const token = setup.authority.mintUserToken();
       await expect(verify(setup.authority, token, setup.authority.audience)).resolves.toMatchObject({ iss: setup.authority.issuer });
     });
+  });
+
+  it('misbehaves at discovery and JWKS as told, counting every request per endpoint', async () => {
+    const setup = await setUp();
+    try {
+      setup.authority.discoveryFault = 'status-500';
+      expect(await rejectionOf(discover(setup))).toBeInstanceOf(Error);
+      setup.authority.discoveryFault = 'none';
+      setup.authority.jwksFault = 'empty-keys';
+      await expect(verify(setup.authority, setup.authority.mintUserToken(), setup.authority.audience)).rejects.toMatchObject({ code: 'ERR_JWKS_NO_MATCHING_KEY' });
+      expect(setup.authority.requests).toMatchObject({ openidConfiguration: 1, jwks: 1, token: 0 });
+      setup.authority.jwksFault = 'none';
+      const unknown = await fetch(`${setup.authority.issuer}/nothing-here`);
+      expect(unknown.status).toBe(404);
+      expect(setup.authority.requests.other).toBe(1);
+      setup.authority.resetCounters();
+      expect(setup.authority.requests).toEqual({ openidConfiguration: 0, authorizationServerMetadata: 0, jwks: 0, token: 0, other: 0 });
+    } finally {
+      await setup.authority.close();
+    }
   });
 
   it('serves only the RFC 8414 document when asked, answering the OpenID address with 404', async () => {
@@ -525,6 +546,18 @@ describe('#119 #120 injected token faults', () => {
     expect(throttled).toMatchObject({ status: 429, body: { error: 'temporarily_unavailable' } });
     expect(throttled.headers.get('retry-after')).toBe('7');
     expect(await exchangeOnce()).toMatchObject({ status: 200 });
+  });
+
+  it('issues tokens whose expires_in and exp follow tokenLifetimeSeconds', async () => {
+    setup.authority.tokenLifetimeSeconds = 120;
+    try {
+      const answer = await exchangeOnce();
+      expect(answer.body.expires_in).toBe(120);
+      const claims = decodeJwt(answer.body.access_token as string);
+      expect(claims.exp! - claims.iat!).toBe(120);
+    } finally {
+      setup.authority.tokenLifetimeSeconds = 3600;
+    }
   });
 
   it('answers 5xx with server_error', async () => {

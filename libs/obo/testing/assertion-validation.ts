@@ -83,7 +83,8 @@ export async function validateUserAssertion(token: string, context: AssertionCon
   };
 }
 
-function peekHeader(token: string): Record<string, unknown> | undefined {
+/** The decoded protected header of a compact JWT, without any verification. */
+export function peekHeader(token: string): Record<string, unknown> | undefined {
   const [header, , signature] = token.split('.');
   if (header === undefined || signature === undefined) return undefined;
   return peekClaims(`x.${header}`);

@@ -91,7 +91,8 @@ function notInTimeRange(clientId: string, now?: number, nbf?: number, exp?: numb
   return invalidClient(clientId, 700024, `Client assertion is not within its valid time range.${times}`);
 }
 
-function sameText(given: string, expected: string): boolean {
+/** Compares a given secret with the registered one in constant time. */
+export function sameText(given: string, expected: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);

@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:https';
+import type { Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { AppRegistry, type AppRegistration } from './app-registrations.js';
 import { generateAuthorityKey, selfSignedCertificate, type AuthorityKey } from './authority-keys.js';
-import { certificateFromEnvironment, ensureDevCertificate } from './dev-certificate.js';
-import { assertLoopback } from './loopback.js';
+import { startLoopbackHttps, stopServer, type LoopbackHttpsOptions } from './loopback-https-server.js';
 import { discoveryDocument, isMultiTenantSegment, replyWithFault, sendJson, type EndpointFault } from './metadata-endpoints.js';
 import type { MintOptions } from './mint-options.js';
 import { mintToken } from './mint-token.js';
@@ -23,17 +21,11 @@ export interface PublishKeyOptions {
 }
 
 /** Options of {@link LocalAuthority.start}. */
-export interface LocalAuthorityOptions {
-  /** Loopback address to bind; anything else is refused. Default `127.0.0.1`. */
-  host?: string;
-  /** Port; default 0 (a free one). */
-  port?: number;
+export interface LocalAuthorityOptions extends LoopbackHttpsOptions {
   /** The home tenant (GUID). Default: a random one. */
   tenantId?: string;
   /** The protected API's client id: the default audience of minted tokens. Default: a random GUID. */
   clientId?: string;
-  /** TLS key pair. Default: `LOCAL_AUTHORITY_TLS_DIR`'s certificate, else a fresh one. */
-  tls?: { key: string; cert: string };
   /** Publish Entra's per-key `issuer` (a `{tenantid}` template) in the JWKS. Default true. */
   publishKeyIssuer?: boolean;
   /**
@@ -117,21 +109,15 @@ export class LocalAuthority {
 
   /** Starts the authority on a free loopback port with one RS256 signing key. */
   static async start(options: LocalAuthorityOptions = {}): Promise<LocalAuthority> {
-    const host = options.host ?? '127.0.0.1';
-    assertLoopback(host);
-    const tls = options.tls ?? certificateFromEnvironment() ?? ensureDevCertificate();
     const key = await generateAuthorityKey();
     let authority: LocalAuthority | undefined;
-    const server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => authority!.handle(req, res));
-    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(options.port ?? 0, host, resolve));
-    const { port } = server.address() as AddressInfo;
-    const hostPart = host.includes(':') ? `[${host}]` : host;
+    const { server, origin, certificate } = await startLoopbackHttps(options, (req, res) => authority!.handle(req, res));
     authority = new LocalAuthority(
       server,
-      `https://${hostPart}:${port}/`,
+      `${origin}/`,
       options.tenantId ?? randomUUID(),
       options.clientId ?? randomUUID(),
-      tls.cert,
+      certificate,
       options.publishKeyIssuer ?? true,
       key,
       { issuers: options.issuers, v1Discovery: options.v1Discovery },
@@ -264,8 +250,7 @@ export class LocalAuthority {
   /** Stops the server and drops open (including hung) connections. */
   async close(): Promise<void> {
     this.tokens.close();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await stopServer(this.server);
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {

@@ -44,7 +44,8 @@ export function mintToken(options: MintOptions, identity: Record<string, unknown
   return signCompact(options.rawHeader ?? JSON.stringify(header), options.rawPayload ?? JSON.stringify(claims), alg, key.privateKey);
 }
 
-function applyOverrides(target: Record<string, unknown>, overrides?: Record<string, unknown>): void {
+/** Sets each override on `target`; a value of `undefined` removes the member. */
+export function applyOverrides(target: Record<string, unknown>, overrides?: Record<string, unknown>): void {
   for (const [name, value] of Object.entries(overrides ?? {})) {
     if (value === undefined) delete target[name];
     else target[name] = value;

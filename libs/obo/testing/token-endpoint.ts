@@ -16,6 +16,7 @@ import {
   tokenExchangeResponse,
   type TokenMinting,
 } from './token-grants.js';
+import { PendingDelays } from './pending-delays.js';
 import type { TokenRequestLog } from './token-request-log.js';
 
 /** `grant_type` of the OBO request (RFC 7523 JWT bearer). */
@@ -43,7 +44,7 @@ export interface TokenEndpointHost extends TokenMinting {
 
 /** `POST /{tenant}/oauth2/v2.0/token`: OBO, client credentials and RFC 8693 token exchange. */
 export class TokenEndpoint {
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly delays = new PendingDelays();
 
   constructor(private readonly host: TokenEndpointHost) {}
 
@@ -66,7 +67,7 @@ export class TokenEndpoint {
     this.host.log.record(basicCredentials(req) ? { ...form, client_secret_basic: 'present' } : form, grant, oid);
     const fault = this.host.faults.take({ grant, oid, scope: form.scope ?? '', hasClaims: form.claims !== undefined, tenant });
     if (fault?.kind === 'hang') return; // never answer; LocalAuthority.close() drops the socket
-    if (fault?.kind === 'delay' && !(await this.sleep(fault.ms, res))) return;
+    if (fault?.kind === 'delay' && !(await this.delays.wait(fault.ms, res))) return;
     if (fault && this.answeredByFault(fault, res, form, correlationId)) return;
     let body: Record<string, unknown>;
     try {
@@ -82,8 +83,7 @@ export class TokenEndpoint {
 
   /** Cancels pending `delay` faults (their requests are dropped with the server's sockets). */
   close(): void {
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    this.delays.cancelAll();
   }
 
   private answeredByFault(fault: TokenFault, res: ServerResponse, form: Record<string, string>, correlationId: string): boolean {
@@ -149,16 +149,6 @@ export class TokenEndpoint {
       issuersFor: (tid) => this.host.issuersFor(tid),
       pathTenant,
       caller: caller.app,
-    });
-  }
-
-  private sleep(ms: number, res: ServerResponse): Promise<boolean> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        resolve(!res.destroyed);
-      }, ms);
-      this.timers.add(timer);
     });
   }
 }

@@ -1,8 +1,21 @@
+import { FaultList, type FaultHandle } from './fault-list.js';
+
 /** A grant of the token endpoint, as fault matching and the request counters name it. */
 export type TokenGrant = 'on_behalf_of' | 'client_credentials' | 'token_exchange';
 
 /** How a token response is spoiled by a `bad-token-response` fault (the request is otherwise served normally). */
 export type BadTokenResponseVariant = 'missing-access-token' | 'token-type-n_a' | 'expires-in-zero' | 'expires-in-absurd';
+
+/**
+ * The faults every local token endpoint shares: an HTTP `status` (optional `Retry-After`, a body of
+ * the authority's kind unless `body` is given), `hang` (never answers), `delay` (waits `ms`, then
+ * answers normally), `malformed-json` (200 with broken JSON).
+ */
+export type TransportFault =
+  | { kind: 'status'; status: number; retryAfter?: number | string; body?: object }
+  | { kind: 'hang' }
+  | { kind: 'delay'; ms: number }
+  | { kind: 'malformed-json' };
 
 /**
  * A misbehaviour of the token endpoint for one request (see {@link LocalAuthority.injectTokenFault}):
@@ -17,10 +30,7 @@ export type BadTokenResponseVariant = 'missing-access-token' | 'token-type-n_a' 
  *   (negative: already expired) while `expires_in` still says the usual lifetime: what a client must not cache.
  */
 export type TokenFault =
-  | { kind: 'status'; status: number; retryAfter?: number | string; body?: object }
-  | { kind: 'hang' }
-  | { kind: 'delay'; ms: number }
-  | { kind: 'malformed-json' }
+  | TransportFault
   | { kind: 'bad-token-response'; variant: BadTokenResponseVariant }
   | { kind: 'claims-challenge'; claims: string; error?: 'invalid_grant' | 'interaction_required'; suberror?: string; errorCodes?: number[] }
   | { kind: 'consent-required' }
@@ -46,15 +56,8 @@ export interface TokenFaultMatch {
   whenClaimsPresent?: boolean;
 }
 
-/** An injected fault; `remove()` takes it out. */
-export interface TokenFaultHandle {
-  /** The fault. */
-  readonly fault: TokenFault;
-  /** Requests it has been applied to so far. */
-  readonly applied: number;
-  /** Stops applying the fault. */
-  remove(): void;
-}
+/** An injected token fault; `remove()` takes it out. */
+export type TokenFaultHandle = FaultHandle<TokenFault>;
 
 /** What fault matching looks at in a token request. */
 export interface TokenRequestFacts {
@@ -66,50 +69,19 @@ export interface TokenRequestFacts {
   readonly tenant?: string;
 }
 
-interface Entry {
-  readonly fault: TokenFault;
-  readonly match: TokenFaultMatch;
-  applied: number;
-}
-
-/** The ordered list of injected token faults; the first matching one wins. */
-export class TokenFaultList {
-  private entries: Entry[] = [];
-
-  /** Appends a fault and returns its handle. */
-  inject(fault: TokenFault, match: TokenFaultMatch = {}): TokenFaultHandle {
-    const entry: Entry = { fault, match, applied: 0 };
-    this.entries.push(entry);
-    return {
-      fault,
-      get applied() {
-        return entry.applied;
-      },
-      remove: () => {
-        this.entries = this.entries.filter((e) => e !== entry);
-      },
-    };
+/** The ordered list of injected token faults of {@link LocalAuthority}; the first matching one wins. */
+export class TokenFaultList extends FaultList<TokenFault, TokenFaultMatch, TokenRequestFacts> {
+  constructor() {
+    super(matches);
   }
 
-  /** Removes every fault. */
-  clear(): void {
-    this.entries = [];
-  }
-
-  /** The first fault matching `facts` (counting one use of it), if any. */
-  take(facts: TokenRequestFacts): TokenFault | undefined {
-    const entry = this.entries.find((e) => matches(e.match, facts));
-    if (!entry) return undefined;
-    entry.applied++;
-    if (entry.match.times !== undefined && entry.applied >= entry.match.times) {
-      this.entries = this.entries.filter((e) => e !== entry);
-    }
-    return entry.fault;
+  /** Appends a fault (for every request when `match` is left out) and returns its handle. */
+  override inject(fault: TokenFault, match: TokenFaultMatch = {}): TokenFaultHandle {
+    return super.inject(fault, match);
   }
 }
 
 function matches(match: TokenFaultMatch, facts: TokenRequestFacts): boolean {
-  if (match.times !== undefined && match.times <= 0) return false;
   if (match.grant !== undefined && match.grant !== facts.grant) return false;
   if (match.oid !== undefined && match.oid !== facts.oid) return false;
   if (match.scope !== undefined && !facts.scope.includes(match.scope)) return false;

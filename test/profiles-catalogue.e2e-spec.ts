@@ -69,8 +69,7 @@ describe.each(PROFILE_FIXTURES)('catalogue cases under the %s profile', (_name, 
     });
 
     it('#27 #28: a header typ the profile does not sign access tokens with: 401', async () => {
-      const wrong = fixture.name === 'entra' ? 'at+jwt' : 'JWT';
-      expectRejection(await get(delegated, await fixture.userToken({ header: { typ: wrong } })), 'H401');
+      expectRejection(await get(delegated, await fixture.userToken({ header: { typ: fixture.foreignTyp } })), 'H401');
     });
   });
 
@@ -138,6 +137,43 @@ describe.each(PROFILE_FIXTURES)('catalogue cases under the %s profile', (_name, 
       expect(res.status).toBe(200);
       expect(JSON.parse(res.body)).toMatchObject({ isAppOnly: true, scopes: [] });
       expectRejection(await get(`${api.url}/app`, await fixture.userToken()), 'H403');
+    });
+  });
+
+  describe('4.7 On-Behalf-Of and 4.8 cache isolation', () => {
+    it('#71 #81: the Downstream API sees the same user, called by the Original API; the second call is served from the cache', async () => {
+      const chain = await fixture.startChain();
+      try {
+        const token = await chain.userToken('obo-user-1');
+        const before = chain.exchanges();
+        const first = await get(`${chain.originalUrl}/api/profile`, token);
+        expect(first.status).toBe(200);
+        const body = JSON.parse(first.body) as { caller: { objectId: string }; downstream: Record<string, unknown> };
+        expect(body.caller.objectId).toBe('obo-user-1');
+        expect(body.downstream).toMatchObject({ objectId: 'obo-user-1', clientAppId: chain.originalClientId, tokenKind: 'user', scopes: ['Downstream.Read'] });
+        expect(chain.exchanges()).toBe(before + 1);
+        expect((await get(`${chain.originalUrl}/api/profile`, token)).status).toBe(200);
+        expect(chain.exchanges()).toBe(before + 1);
+      } finally {
+        await chain.close();
+      }
+    });
+
+    it('#86 twenty users at once: each is seen downstream as themself, one exchange each', async () => {
+      const chain = await fixture.startChain();
+      try {
+        const users = Array.from({ length: 20 }, (_, i) => `load-user-${i}`);
+        const tokens = await Promise.all(users.map((u) => chain.userToken(u)));
+        const before = chain.exchanges();
+        const replies = await Promise.all(tokens.flatMap((t) => [t, t]).map((t) => get(`${chain.originalUrl}/api/profile`, t)));
+        replies.forEach((reply, i) => {
+          expect(reply.status).toBe(200);
+          expect((JSON.parse(reply.body) as { downstream: { objectId: string } }).downstream.objectId).toBe(users[Math.floor(i / 2)]);
+        });
+        expect(chain.exchanges()).toBe(before + users.length);
+      } finally {
+        await chain.close();
+      }
     });
   });
 

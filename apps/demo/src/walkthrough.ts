@@ -1,21 +1,9 @@
 import { writeFileSync } from 'node:fs';
-import type { LocalAuthority } from 'nestjs-obo/testing';
-
-/** What the walkthrough needs to know about the running chain. */
-export interface DemoChain {
-  readonly authority: LocalAuthority;
-  readonly originalUrl: string;
-  readonly originalId: string;
-  readonly tokenFile: string;
-}
+import { claimsOf, type DemoChain } from './demo-chain.js';
 
 const bold = (text: string) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
 
-function claimsOf(token: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
-}
-
-function pick(claims: Record<string, unknown>, names: string[]): string {
+function pick(claims: Record<string, unknown>, names: readonly string[]): string {
   return names.map((n) => `${n}=${JSON.stringify(claims[n])}`).join(' ');
 }
 
@@ -30,15 +18,17 @@ function expect(condition: boolean, what: string): void {
 
 /**
  * Walks a newcomer through the On-Behalf-Of chain, checking each step: the same user seen
- * downstream through the Original API, the cache, a missing scope, a Conditional Access
- * challenge relayed to the client, and an app-only call. Prints claims, never whole tokens.
+ * downstream through the Original API, the cache, a missing scope, a step-up challenge relayed to
+ * the client, and an app-only call. The same steps for every provider; `chain` says what differs.
+ * Prints claims, never whole tokens; the user token of step 1 is written to `tokenFile` (mode 0600).
  */
-export async function walkthrough({ authority, originalUrl, originalId, tokenFile }: DemoChain): Promise<void> {
+export async function walkthrough(chain: DemoChain, tokenFile: string): Promise<void> {
+  const { originalUrl, originalClientId, exchangeLabel } = chain;
   const profile = `${originalUrl}/api/profile`;
-  const user = authority.mintUserToken({ audience: originalId });
+  const user = chain.mintUserToken();
   writeFileSync(tokenFile, user, { mode: 0o600 });
   console.log(`\n${bold('1. A client signs a user in')} and gets a token for the Original API:`);
-  console.log(`   ${pick(claimsOf(user), ['aud', 'scp', 'oid', 'tid'])}`);
+  console.log(`   ${pick(claimsOf(user), chain.userClaimNames)}`);
 
   const first = await call(profile, user);
   const downstream = first.body.downstream as Record<string, unknown>;
@@ -47,30 +37,29 @@ export async function walkthrough({ authority, originalUrl, originalId, tokenFil
   console.log(`   caller.objectId     = ${caller?.objectId}`);
   console.log(`   downstream.objectId = ${downstream?.objectId}   (the same user)`);
   console.log(`   downstream.clientAppId = ${downstream?.clientAppId}   (the Original API, acting for the user)`);
-  expect(first.status === 200 && downstream?.objectId === caller?.objectId && downstream?.clientAppId === originalId, 'profile call');
-  const oboRequests = authority.tokenRequests.onBehalfOf;
-  console.log(`   identity provider OBO requests so far: ${oboRequests}`);
+  expect(first.status === 200 && downstream?.objectId === caller?.objectId && downstream?.clientAppId === originalClientId, 'profile call');
+  const exchanges = chain.exchanges();
+  console.log(`   identity provider ${exchangeLabel} so far: ${exchanges}`);
+  expect(exchanges === 1, 'one delegated token request');
 
   const second = await call(profile, user);
-  console.log(`\n${bold('3. The same call again')} -> ${second.status}; OBO requests still ${authority.tokenRequests.onBehalfOf} (served from our token cache).`);
-  expect(second.status === 200 && authority.tokenRequests.onBehalfOf === oboRequests, 'cache hit');
+  console.log(`\n${bold('3. The same call again')} -> ${second.status}; ${exchangeLabel} still ${chain.exchanges()} (served from our token cache).`);
+  expect(second.status === 200 && chain.exchanges() === exchanges, 'cache hit');
 
-  const denied = await call(profile, authority.mintUserToken({ audience: originalId, claims: { scp: 'Files.Read' } }));
+  const denied = await call(profile, chain.mintTokenWithoutScope());
   console.log(`\n${bold('4. A token without the access_as_user scope')} -> ${denied.status}`);
   console.log(`   WWW-Authenticate: ${denied.challenge}`);
   expect(denied.status === 403, 'missing scope');
 
-  const mfaUser = authority.mintUserToken({ audience: originalId });
-  const claims = '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}';
-  const fault = authority.injectTokenFault({ kind: 'claims-challenge', claims }, { oid: claimsOf(mfaUser).oid as string, times: 1 });
-  const challenged = await call(profile, mfaUser);
+  const stepUpUser = chain.mintUserToken();
+  const fault = chain.stepUp.inject(stepUpUser);
+  const challenged = await call(profile, stepUpUser);
   fault.remove();
-  console.log(`\n${bold('5. Conditional Access asks this user for MFA')} -> ${challenged.status}; the challenge reaches the client:`);
+  console.log(`\n${bold(`5. ${chain.stepUp.title}`)} -> ${challenged.status}; the challenge reaches the client:`);
   console.log(`   WWW-Authenticate: ${challenged.challenge}`);
-  expect(challenged.status === 401 && (challenged.challenge ?? '').includes('insufficient_claims'), 'claims challenge');
+  expect(challenged.status === 401 && (challenged.challenge ?? '').includes(`error="${chain.stepUp.error}"`), 'step-up challenge');
 
-  const app = authority.mintAppToken({ audience: originalId, claims: { roles: ['Profile.Read.All'] } });
-  const appCall = await call(`${originalUrl}/api/app-profile`, app);
+  const appCall = await call(`${originalUrl}/api/app-profile`, chain.mintAppToken());
   const appDownstream = appCall.body.downstream as Record<string, unknown>;
   console.log(`\n${bold('6. An app-only caller')} -> GET /api/app-profile ${appCall.status}; downstream sees tokenKind=${appDownstream?.tokenKind}, roles=${JSON.stringify(appDownstream?.roles)}`);
   expect(appCall.status === 200 && appDownstream?.tokenKind === 'app', 'app-only call');

@@ -9,7 +9,7 @@ export interface DownstreamConfig {
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name];
-  if (!value) throw new Error(`Set ${name} (see apps/downstream-api/README section in the root README).`);
+  if (!value) throw new Error(`Set ${name} (see "Sample: apps/downstream-api" in the README).`);
   return value;
 }
 

@@ -152,13 +152,15 @@ export class VariantExchanger {
  * startup, then `genericGrantRequest` per call, nothing cached. Its fetch goes through an undici
  * Agent of `connections` sockets (openid-client's `customFetch`): with fetch's defaults every
  * concurrent call opens its own connection, and 10,000 at once overrun this one process's file
- * descriptors (client and authority share it).
+ * descriptors (client and authority share it). `timeoutSeconds` replaces openid-client's default
+ * timeout (30 s).
  */
-export async function openidClientBaseline(fixture: OidcFixture, connections: number): Promise<{ config: client.Configuration; close: () => Promise<void> }> {
+export async function openidClientBaseline(fixture: OidcFixture, connections: number, timeoutSeconds?: number): Promise<{ config: client.Configuration; close: () => Promise<void> }> {
   const agent = new Agent({ connections });
   const customFetch = ((url: string, init: Parameters<typeof undiciFetch>[1]) => undiciFetch(url, { ...init, dispatcher: agent })) as unknown as client.CustomFetch;
   const config = await client.discovery(new URL(fixture.authority.issuer), fixture.clientId, undefined, client.ClientSecretBasic(fixture.clientSecret), { [client.customFetch]: customFetch });
   config[client.customFetch] = customFetch;
+  if (timeoutSeconds !== undefined) config.timeout = timeoutSeconds;
   return { config, close: () => agent.close() };
 }
 

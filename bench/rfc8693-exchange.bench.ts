@@ -96,7 +96,6 @@ log(`${int(realCount)} Auth0-dialect user tokens minted and validated (${princip
 const ours = buildRfc8693(oidc, { cacheMaxEntries: config.cacheMaxEntries });
 const context = new RequestContext();
 const entraOurs = buildOurs(entra, { cacheMaxEntries: config.cacheMaxEntries });
-const baseline = await openidClientBaseline(oidc, config.baselineConnections);
 authority.resetCounters();
 
 interface Population {
@@ -153,6 +152,9 @@ for (const users of config.levels) {
     if (typeof token !== 'string' || token.length === 0) throw new Error(`user ${i}: no token`);
   };
   const baselineUsers = Math.min(users, realCount);
+  // A new baseline client per level (discovery outside the rounds): the authority closes keep-alive sockets idle for
+  // 5 s, and a socket reused while it does so fails with ECONNRESET (openid-client does not retry).
+  const baseline = await openidClientBaseline(oidc, config.baselineConnections);
   const baselineCall = (i: number) => baselineExchange(baseline.config, oidc, principals[i]!.assertion);
   await sample(users, { maxMs: 300, minSamples: 1_000, maxSamples: 5_000 }, oursCall, check); // warm-up
   await sample(users, { maxMs: 300, minSamples: 1_000, maxSamples: 5_000 }, entraCall, check);
@@ -184,12 +186,12 @@ for (const users of config.levels) {
     baselineOverOurs: b.medianUs / o.medianUs,
   };
   hitLevels.push(level);
+  await baseline.close();
   log(
     `@ ${int(users)} users: RFC 8693 median ${o.medianUs} µs p99 ${o.p99Us} µs (${o.samples}); Entra median ${e.medianUs} µs (${e.samples}); ` +
       `baseline median ${b.medianUs} µs, ${level.baseline.requestsPerCall.toFixed(2)} token requests per call (${b.samples}); baseline ÷ ours ${ratio(level.baselineOverOurs)}`,
   );
 }
-await baseline.close();
 await entra.authority.close();
 
 // ---- 2. cold bursts: token requests the authority receives ----

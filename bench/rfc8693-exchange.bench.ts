@@ -10,6 +10,7 @@
 //      token requests the authority received, wall time, failures; ours vs the baseline.
 //   3. The token endpoint hangs: time-to-answer at our deadline vs openid-client's own timeout.
 // Run with `npm run bench -- rfc8693-exchange` (scripts/bench.mjs).
+import type { Server } from 'node:https';
 import os from 'node:os';
 import { Logger } from '@nestjs/common';
 import type * as client from 'openid-client';
@@ -216,6 +217,8 @@ interface BurstRow {
   readonly tokenRequests: number;
   readonly discoveryRequests: number;
   readonly jwksRequests: number;
+  /** TLS connections the authority accepted during the burst (results JSON and log only). */
+  readonly tlsConnections: number;
   readonly target?: number;
   readonly failed: number;
   readonly errors: Record<string, number>;
@@ -227,12 +230,16 @@ interface BurstRow {
   readonly followUp?: { readonly calls: number; readonly tokenRequests: number };
 }
 const bursts: BurstRow[] = [];
+let tlsConnections = 0;
+(authority as unknown as { server: Server }).server.on('secureConnection', () => tlsConnections++);
 async function measureBurst(scenario: BurstRow['scenario'], state: BurstRow['state'], clientName: Client, users: number, callsPerUser: number, targetCount: number | undefined, call: (p: Principal) => Promise<string>, followUp: boolean): Promise<BurstRow> {
   authority.resetCounters();
+  const tls0 = tlsConnections;
   const calls = users * callsPerUser;
   // Call i is user i % users: every user's calls are spread over the whole burst.
   const { settled, wallMs } = await runBurst(calls, (i) => call(principals[i % users]!));
   const c = counts();
+  const tls = tlsConnections - tls0;
   const times = settled.map((s) => s.ms);
   let follow: BurstRow['followUp'];
   if (followUp) {
@@ -251,6 +258,7 @@ async function measureBurst(scenario: BurstRow['scenario'], state: BurstRow['sta
     tokenRequests: c.token,
     discoveryRequests: c.discovery,
     jwksRequests: c.jwks,
+    tlsConnections: tls,
     target: targetCount,
     failed: settled.filter((s) => !s.ok).length,
     errors: errorCounts(settled),
@@ -262,7 +270,7 @@ async function measureBurst(scenario: BurstRow['scenario'], state: BurstRow['sta
   };
   bursts.push(row);
   log(
-    `${scenario} (${state}) / ${clientName}: ${int(calls)} calls (${users} users × ${callsPerUser}) → ${c.token} token POSTs, ${c.discovery} discovery GETs, ${c.jwks} JWKS GETs, ` +
+    `${scenario} (${state}) / ${clientName}: ${int(calls)} calls (${users} users × ${callsPerUser}) → ${c.token} token POSTs, ${c.discovery} discovery GETs, ${c.jwks} JWKS GETs, ${tls} TLS connections, ` +
       `${row.failed} failed, ${row.distinctTokens} distinct tokens, wall ${ms(wallMs)}` +
       (follow ? `; follow-up ${follow.calls} calls → ${follow.tokenRequests} token POSTs` : ''),
   );

@@ -33,6 +33,7 @@ const result = spawnSync(process.execPath, [jest, '--json', `--outputFile=${summ
 if (existsSync(summary)) {
   const { numPassedTests, numFailedTests, numPendingTests, numTodoTests } = JSON.parse(readFileSync(summary, 'utf8'));
   rmSync(summary);
+  console.log(`node ${process.version}`);
   console.log(`tests: ${numPassedTests} passed, ${numFailedTests} failed, ${numPendingTests + numTodoTests} skipped`);
 }
 process.exit(result.status ?? 1);

@@ -225,6 +225,17 @@ describe('DownstreamApi against scripted downstream APIs (catalogue #82-#84)', (
     });
   });
 
+  describe('#82 a downstream RFC 9470 step-up challenge', () => {
+    it('relays insufficient_user_authentication with the same acr_values and max_age as a 401, with no second token request or retry', async () => {
+      stub.script.push({ status: 401, headers: { 'www-authenticate': `Bearer error="insufficient_user_authentication", error_description="${CANARY}", acr_values="urn:example:mfa", max_age="120"` } });
+      const reply = await send(profile(), chain.userToken());
+      expectCleanDownstreamError(reply, 401, 'ERR_OBO_STEP_UP_REQUIRED', secret);
+      expect(one(reply, 'www-authenticate')).toMatch(/^Bearer error="insufficient_user_authentication", error_description="[^"]+", acr_values="urn:example:mfa", max_age="?120"?$/);
+      expect(stub.tokens).toHaveLength(1);
+      expect(authority.tokenRequests.onBehalfOf).toBe(1);
+    });
+  });
+
   describe('#83 a downstream 401 without claims', () => {
     it('makes one fresh OBO request (cache skipped), retries once with the new token and answers 200', async () => {
       const incoming = chain.userToken();

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { OboError } from '../../errors/obo.error.js';
+import { OboError, StepUpRequiredError } from '../../errors/obo.error.js';
 import { RESOLVED_OBO_OPTIONS } from '../../options/obo-options.constants.js';
 import type { ResolvedDownstreamApi } from '../../options/resolve-outbound-options.js';
 import type { ResolvedOboOptions } from '../../options/resolve-obo-options.js';
@@ -23,8 +23,10 @@ const MAX_REMEMBERED_PATHS = 256;
  * Calls the downstream APIs named in the module options with a token for the current user
  * (On-Behalf-Of) or for this API itself, and returns parsed JSON. A downstream claims challenge
  * (CAE) drops the cached token and re-acquires it once with those claims; if the user must sign in
- * again, the challenge reaches our client as a 401. A plain 401 gets one refresh. Downstream
- * failures become 502/504; downstream bodies are never echoed.
+ * again, the challenge reaches our client as a 401. An RFC 9470 step-up challenge
+ * (`insufficient_user_authentication`) reaches our client as the same 401 at once (no token could
+ * satisfy it). A plain 401 gets one refresh. Downstream failures become 502/504; downstream bodies
+ * are never echoed.
  */
 @Injectable()
 export class DownstreamApi implements OnApplicationShutdown {
@@ -70,6 +72,11 @@ export class DownstreamApi implements OnApplicationShutdown {
       const challenge = readDownstreamChallenge(response.header('www-authenticate'));
       await response.discard();
       if (challenge.kind === 'hostile') throw failed(`Downstream API "${name}" answered 401 with a malformed challenge.`);
+      // RFC 9470: only the user can satisfy it (sign in again); the client gets the same challenge.
+      if (challenge.kind === 'step-up') {
+        if (api.tokenKind !== 'user') throw failed(`Downstream API "${name}" asked an app-only call for user step-up authentication.`);
+        throw new StepUpRequiredError(challenge.acrValues, challenge.maxAge);
+      }
       if (api.tokenKind === 'user') await this.tokens.evictUserToken(api.scopes, { audience: api.audience, resource: api.resource });
       const renewal = challenge.kind === 'claims' ? { claims: challenge.claims } : { forceRefresh: true };
       response = await this.send(api, method, url, await this.token(api, renewal), body, options.headers);

@@ -29,3 +29,20 @@ describe('readDownstreamChallenge', () => {
     expect(readDownstreamChallenge(header)).toEqual({ kind: 'hostile' });
   });
 });
+
+describe('RFC 9470 step-up challenges from a downstream API', () => {
+  it('reads error="insufficient_user_authentication" with its acr_values and max_age', () => {
+    expect(readDownstreamChallenge('Bearer error="insufficient_user_authentication", error_description="more", acr_values="urn:mfa phr", max_age="300"')).toEqual({
+      kind: 'step-up',
+      acrValues: 'urn:mfa phr',
+      maxAge: 300,
+    });
+    expect(readDownstreamChallenge('Bearer error="insufficient_user_authentication", max_age=60')).toEqual({ kind: 'step-up', acrValues: undefined, maxAge: 60 });
+  });
+
+  it('drops malformed parameters instead of reflecting them, and calls repeated parameters hostile', () => {
+    expect(readDownstreamChallenge('Bearer error="insufficient_user_authentication", acr_values="a\\"b", max_age="-1"')).toEqual({ kind: 'step-up', acrValues: undefined, maxAge: undefined });
+    expect(readDownstreamChallenge('Bearer error="insufficient_user_authentication", acr_values="a", acr_values="b"')).toEqual({ kind: 'hostile' });
+    expect(readDownstreamChallenge('Bearer error="insufficient_user_authentication", error="insufficient_claims"')).toEqual({ kind: 'hostile' });
+  });
+});

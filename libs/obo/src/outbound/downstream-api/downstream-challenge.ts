@@ -1,7 +1,15 @@
+import { readStepUpParams } from '../../errors/step-up-params.js';
+
 /** What a downstream API's 401 challenge asks for. */
 export type DownstreamChallenge =
   /** CAE or Conditional Access: get a token satisfying `claims` (JSON text). */
   | { readonly kind: 'claims'; readonly claims: string }
+  /**
+   * RFC 9470 step-up (`error="insufficient_user_authentication"`): the user must authenticate again;
+   * a refreshed token would carry the same authentication, so none is asked for. Only well-formed
+   * `acr_values` / `max_age` are kept.
+   */
+  | { readonly kind: 'step-up'; readonly acrValues?: string; readonly maxAge?: number }
   /** A plain 401: the token was refused; one refresh may help. */
   | { readonly kind: 'plain' }
   /** Malformed or oversized: nothing of it is used or reflected. */
@@ -25,9 +33,10 @@ function decodeClaims(value: string): string | undefined {
 }
 
 /**
- * Reads a downstream `WWW-Authenticate` value. Only Microsoft's claims challenge
- * (`error="insufficient_claims", claims="<base64 JSON object>"`, each parameter once) is acted on;
- * everything else is a plain refusal or, when malformed, hostile.
+ * Reads a downstream `WWW-Authenticate` value. Microsoft's claims challenge
+ * (`error="insufficient_claims", claims="<base64 JSON object>"`, each parameter once) and RFC 9470's
+ * step-up (`error="insufficient_user_authentication"`, `acr_values` and `max_age` at most once each)
+ * are acted on; everything else is a plain refusal or, when malformed, hostile.
  */
 export function readDownstreamChallenge(header: string | null): DownstreamChallenge {
   if (!header) return { kind: 'plain' };
@@ -38,6 +47,12 @@ export function readDownstreamChallenge(header: string | null): DownstreamChalle
     params.set(name, [...(params.get(name) ?? []), match[2] ?? match[3] ?? '']);
   }
   const errors = params.get('error') ?? [];
+  if (errors.includes('insufficient_user_authentication')) {
+    const acr = params.get('acr_values') ?? [];
+    const age = params.get('max_age') ?? [];
+    if (errors.length !== 1 || acr.length > 1 || age.length > 1) return { kind: 'hostile' };
+    return { kind: 'step-up', ...readStepUpParams(acr[0], age[0]) };
+  }
   if (!errors.includes('insufficient_claims')) return { kind: 'plain' };
   const claims = params.get('claims') ?? [];
   if (errors.length !== 1 || claims.length !== 1) return { kind: 'hostile' };

@@ -5,7 +5,7 @@
 // tests run on the TypeScript sources (jest.config.ts maps the names for ts-jest); these are the
 // ones a broken `exports` map, a file missing from `files` or a stale build fails.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -57,7 +57,38 @@ function run(command: string, args: readonly string[], cwd: string, timeout = 12
   return { status: result.status, stdout: result.stdout ?? '', stderr: `${result.stderr ?? ''}${result.error ? String(result.error) : ''}` };
 }
 
-const manifest = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { name: string; exports: Record<string, ExportTargets | string> };
+interface Manifest {
+  readonly name: string;
+  readonly exports: Record<string, ExportTargets | string>;
+  readonly dependencies: Record<string, string>;
+  readonly peerDependencies: Record<string, string>;
+  readonly peerDependenciesMeta: Record<string, { optional?: boolean }>;
+}
+const manifest = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as Manifest;
+
+/**
+ * A TypeScript app outside the repository with the tarball unpacked into its node_modules and, beside
+ * it, only what an install gives it: the package's dependencies, its required peers and @types/node
+ * (linked from ours). Strict, `skipLibCheck` off: every declaration the entry points reach must
+ * resolve, including the types of third-party modules our public declarations import.
+ */
+function typeCheckConsumer(tarball: string, work: string) {
+  const app = join(work, 'consumer');
+  const installed = join(app, 'node_modules');
+  mkdirSync(join(installed, 'nestjs-obo'), { recursive: true });
+  const untar = run('tar', ['-xzf', tarball, '-C', join(installed, 'nestjs-obo'), '--strip-components=1'], app);
+  if (untar.status !== 0) throw new Error(`tar failed: ${untar.stderr}`);
+  const required = Object.keys(manifest.peerDependencies).filter((name) => !manifest.peerDependenciesMeta[name]?.optional);
+  for (const name of [...Object.keys(manifest.dependencies), ...required, '@types/node']) {
+    mkdirSync(join(installed, name, '..'), { recursive: true });
+    symlinkSync(join(root, 'node_modules', name), join(installed, name), 'dir');
+  }
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ private: true, type: 'module' }));
+  writeFileSync(join(app, 'main.ts'), "import * as obo from 'nestjs-obo';\nimport * as testing from 'nestjs-obo/testing';\nexport const api = { obo, testing };\n");
+  const compilerOptions = { module: 'nodenext', moduleResolution: 'nodenext', target: 'ES2022', strict: true, skipLibCheck: false, noEmit: true, experimentalDecorators: true, emitDecoratorMetadata: true, types: ['node'] };
+  writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['main.ts'] }));
+  return run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], app);
+}
 
 describe('the nestjs-obo tarball (npm pack)', () => {
   let work: string;
@@ -95,6 +126,11 @@ describe('the nestjs-obo tarball (npm pack)', () => {
     expect(packed.size).toBeLessThanOrEqual(MAX_PACKED_BYTES);
     expect(packed.unpackedSize).toBeLessThanOrEqual(MAX_UNPACKED_BYTES);
   });
+
+  it('type-checks in a strict TypeScript app (skipLibCheck off) that has only the declared dependencies and peers', () => {
+    const result = typeCheckConsumer(tarball, work);
+    expect({ status: result.status, errors: result.stdout + result.stderr }).toEqual({ status: 0, errors: '' });
+  }, 60_000);
 
   it('passes publint with warnings counted as errors', () => {
     const result = run(bin('publint'), ['run', tarball, '--strict', '--level', 'suggestion'], root);

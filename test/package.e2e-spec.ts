@@ -67,12 +67,11 @@ interface Manifest {
 const manifest = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as Manifest;
 
 /**
- * A TypeScript app outside the repository with the tarball unpacked into its node_modules and, beside
- * it, only what an install gives it: the package's dependencies, its required peers and @types/node
- * (linked from ours). Strict, `skipLibCheck` off: every declaration the entry points reach must
- * resolve, including the types of third-party modules our public declarations import.
+ * An app outside the repository with the tarball unpacked into its node_modules and, beside it, only
+ * what an install gives it: the package's dependencies, its required peers and @types/node (linked
+ * from ours; their own dependencies resolve where they live). Returns the app's folder.
  */
-function typeCheckConsumer(tarball: string, work: string) {
+function installConsumer(tarball: string, work: string): string {
   const app = join(work, 'consumer');
   const installed = join(app, 'node_modules');
   mkdirSync(join(installed, 'nestjs-obo'), { recursive: true });
@@ -84,16 +83,37 @@ function typeCheckConsumer(tarball: string, work: string) {
     symlinkSync(join(root, 'node_modules', name), join(installed, name), 'dir');
   }
   writeFileSync(join(app, 'package.json'), JSON.stringify({ private: true, type: 'module' }));
+  return app;
+}
+
+/** Strict, `skipLibCheck` off: every declaration the entry points reach must resolve, third-party types included. */
+function typeCheck(app: string) {
   writeFileSync(join(app, 'main.ts'), "import * as obo from 'nestjs-obo';\nimport * as testing from 'nestjs-obo/testing';\nexport const api = { obo, testing };\n");
   const compilerOptions = { module: 'nodenext', moduleResolution: 'nodenext', target: 'ES2022', strict: true, skipLibCheck: false, noEmit: true, experimentalDecorators: true, emitDecoratorMetadata: true, types: ['node'] };
   writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['main.ts'] }));
   return run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], app);
 }
 
+/** Runs `source` in a plain `node` (no jest, no loader) in `cwd`; what it printed, parsed. */
+function node(kind: 'module' | 'commonjs', source: string, cwd: string, hint = '') {
+  const result = run(process.execPath, ['--input-type', kind, '--eval', source], cwd, 30_000);
+  if (result.status !== 0) throw new Error(`node (${kind}) failed (${result.status})${hint}:\n${result.stderr}`);
+  return JSON.parse(result.stdout) as Record<string, unknown>;
+}
+
+/** The export names of both entry points as `import` sees them. */
+const IMPORT_NAMES = `const main = await import('nestjs-obo'); const testing = await import('nestjs-obo/testing'); console.log(JSON.stringify({ main: Object.keys(main).sort(), testing: Object.keys(testing).sort(), kinds: [typeof main.OboModule, typeof main.TokenAcquisition, typeof main.DownstreamApi, typeof testing.LocalAuthority, typeof testing.LocalOidcAuthority] }))`;
+/** The same through CommonJS `require` (Node's require(esm)). */
+const REQUIRE_NAMES = `const main = require('nestjs-obo'); const testing = require('nestjs-obo/testing'); console.log(JSON.stringify({ main: Object.keys(main).filter((k) => k !== '__esModule').sort(), testing: Object.keys(testing).filter((k) => k !== '__esModule').sort(), same: main.OboModule === require('nestjs-obo').OboModule }))`;
+/** What the TypeScript sources export (jest maps both names to them). */
+const sourceNames = async () => ({ main: Object.keys(await import('nestjs-obo')).sort(), testing: Object.keys(await import('nestjs-obo/testing')).sort() });
+const FUNCTIONS = ['function', 'function', 'function', 'function', 'function'];
+
 describe('the nestjs-obo tarball (npm pack)', () => {
   let work: string;
   let packed: PackResult;
   let tarball: string;
+  let consumer: string;
 
   beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), 'nestjs-obo-pack-'));
@@ -101,6 +121,7 @@ describe('the nestjs-obo tarball (npm pack)', () => {
     if (result.status !== 0) throw new Error(`npm pack failed (${result.status}):\n${result.stderr}`);
     [packed] = JSON.parse(result.stdout) as PackResult[];
     tarball = join(work, packed.filename);
+    consumer = installConsumer(tarball, work);
   }, 180_000);
   afterAll(() => work && rmSync(work, { recursive: true, force: true }));
 
@@ -128,8 +149,14 @@ describe('the nestjs-obo tarball (npm pack)', () => {
   });
 
   it('type-checks in a strict TypeScript app (skipLibCheck off) that has only the declared dependencies and peers', () => {
-    const result = typeCheckConsumer(tarball, work);
+    const result = typeCheck(consumer);
     expect({ status: result.status, errors: result.stdout + result.stderr }).toEqual({ status: 0, errors: '' });
+  }, 60_000);
+
+  it('loads both entry points in that app with only the declared dependencies and peers (ESM import, CommonJS require)', async () => {
+    const names = await sourceNames();
+    expect(node('module', IMPORT_NAMES, consumer)).toEqual({ ...names, kinds: FUNCTIONS });
+    expect(node('commonjs', REQUIRE_NAMES, consumer)).toEqual({ ...names, same: true });
   }, 60_000);
 
   it('passes publint with warnings counted as errors', () => {
@@ -149,27 +176,19 @@ describe('the nestjs-obo tarball (npm pack)', () => {
 
 describe('the workspace resolves nestjs-obo through node_modules and its exports map', () => {
   const dist = join(realpathSync(packageDir), 'dist');
-  /** Runs `source` in a plain `node` (no jest, no loader) from the repository root. */
-  function node(kind: 'module' | 'commonjs', source: string) {
-    const result = run(process.execPath, ['--input-type', kind, '--eval', source], root, 30_000);
-    if (result.status !== 0) throw new Error(`node (${kind}) failed (${result.status}); \`npm install\` at the root links node_modules/nestjs-obo to libs/obo:\n${result.stderr}`);
-    return JSON.parse(result.stdout) as Record<string, unknown>;
-  }
-  const sourceNames = async () => ({ main: Object.keys(await import('nestjs-obo')).sort(), testing: Object.keys(await import('nestjs-obo/testing')).sort() });
+  const hint = '; `npm install` at the root links node_modules/nestjs-obo to libs/obo';
 
   it('resolves both entry points to the built dist of this checkout', () => {
-    const resolved = node('module', `console.log(JSON.stringify({ main: import.meta.resolve('nestjs-obo'), testing: import.meta.resolve('nestjs-obo/testing') }))`);
-    // A link to another checkout (or none: "run npm install") shows here, not as a confusing failure below.
+    const resolved = node('module', `console.log(JSON.stringify({ main: import.meta.resolve('nestjs-obo'), testing: import.meta.resolve('nestjs-obo/testing') }))`, root, hint);
+    // A link to another checkout (or none) shows here, not as a confusing failure below.
     expect(resolved).toEqual({ main: pathToFileURL(join(dist, 'src', 'index.js')).href, testing: pathToFileURL(join(dist, 'testing', 'index.js')).href });
   });
 
   it('imports (ESM) every name the sources export, from both entry points', async () => {
-    const imported = node('module', `const main = await import('nestjs-obo'); const testing = await import('nestjs-obo/testing'); console.log(JSON.stringify({ main: Object.keys(main).sort(), testing: Object.keys(testing).sort(), kinds: [typeof main.OboModule, typeof main.TokenAcquisition, typeof main.DownstreamApi, typeof testing.LocalAuthority, typeof testing.LocalOidcAuthority] }))`);
-    expect(imported).toEqual({ ...(await sourceNames()), kinds: ['function', 'function', 'function', 'function', 'function'] });
+    expect(node('module', IMPORT_NAMES, root, hint)).toEqual({ ...(await sourceNames()), kinds: FUNCTIONS });
   });
 
   it('requires (CommonJS, require(esm)) every name the sources export, from both entry points', async () => {
-    const required = node('commonjs', `const main = require('nestjs-obo'); const testing = require('nestjs-obo/testing'); console.log(JSON.stringify({ main: Object.keys(main).filter((k) => k !== '__esModule').sort(), testing: Object.keys(testing).filter((k) => k !== '__esModule').sort(), same: main.OboModule === require('nestjs-obo').OboModule }))`);
-    expect(required).toEqual({ ...(await sourceNames()), same: true });
+    expect(node('commonjs', REQUIRE_NAMES, root, hint)).toEqual({ ...(await sourceNames()), same: true });
   });
 });

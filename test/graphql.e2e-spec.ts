@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { ApiUnderTest } from './support/api-under-test.js';
 import { graphql, startGraphQLApi } from './support/graphql-api.js';
 import { expectGraphQLRejection, insufficientScope, INVALID, MISSING } from './support/graphql-rejection.js';
-import { AdminResolver, CallerResolver, ProfileResolver } from './support/graphql-resolvers.js';
+import { AdminResolver, CallerResolver, ProfileResolver, Rendezvous } from './support/graphql-resolvers.js';
 import { startOboChain, type OboChain } from './support/obo-chain.js';
 import { startStubDownstream, type StubDownstream } from './support/stub-downstream.js';
 
@@ -38,7 +38,7 @@ describe('GraphQL resolvers: guards, scopes, @CurrentUser and On-Behalf-Of (issu
           broken: { baseUrl: stub.url, scopes: [chain.downstreamScope] },
         },
       },
-      [CallerResolver, AdminResolver, ProfileResolver],
+      [CallerResolver, AdminResolver, ProfileResolver, Rendezvous],
     );
   });
 
@@ -102,12 +102,14 @@ describe('GraphQL resolvers: guards, scopes, @CurrentUser and On-Behalf-Of (issu
     });
   });
 
-  it('never mixes users: concurrent queries of different users each reach the downstream as their own user', async () => {
+  it('never mixes users: concurrent queries of different users, all authenticated before any calls downstream, each reach it as their own user', async () => {
     const tokens = Array.from({ length: 8 }, () => chain.userToken());
-    const replies = await Promise.all(tokens.flatMap((token) => [graphql(api.url, PROFILE, token), graphql(api.url, ME, token)]));
+    api.app.get(Rendezvous).expect(tokens.length);
+    const together = '{ profileTogether { callerObjectId downstreamObjectId downstreamScopes } }';
+    const replies = await Promise.all(tokens.flatMap((token) => [graphql(api.url, together, token), graphql(api.url, ME, token)]));
     tokens.forEach((token, i) => {
       const [profile, me] = [replies[2 * i]!, replies[2 * i + 1]!];
-      expect(profile.body.data?.profile).toEqual({ callerObjectId: oidOf(token), downstreamObjectId: oidOf(token), downstreamScopes: ['Downstream.Read'] });
+      expect(profile.body.data?.profileTogether).toEqual({ callerObjectId: oidOf(token), downstreamObjectId: oidOf(token), downstreamScopes: ['Downstream.Read'] });
       expect(me.body.data?.me).toMatchObject({ objectId: oidOf(token), contextObjectId: oidOf(token) });
     });
   });

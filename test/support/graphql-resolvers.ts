@@ -1,3 +1,4 @@
+import { Injectable } from '@nestjs/common';
 import { Field, ObjectType, Query, Resolver } from '@nestjs/graphql';
 import { CurrentUser, DownstreamApi, Principal, Public, RequestContext, RequiredAppPermissions, RequiredScopes } from 'nestjs-obo';
 
@@ -58,16 +59,51 @@ export class AdminResolver {
   }
 }
 
+/**
+ * Holds every caller until `parties` of them have arrived (their guards have all run), so their
+ * downstream calls overlap for certain. Bounded: gives up after 10 s.
+ */
+@Injectable()
+export class Rendezvous {
+  private waiting: Array<() => void> = [];
+  private parties = 0;
+
+  /** The next `parties` arrivals wait for one another. */
+  expect(parties: number): void {
+    this.parties = parties;
+    this.waiting = [];
+  }
+
+  arrive(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('rendezvous: not every party arrived within 10 s')), 10_000);
+      this.waiting.push(() => (clearTimeout(timer), resolve()));
+      if (this.waiting.length >= this.parties) for (const release of this.waiting.splice(0)) release();
+    });
+  }
+}
+
 /** Calls the Downstream API On-Behalf-Of the caller (`downstream`), or one that fails (`broken`). */
 @Resolver()
 export class ProfileResolver {
-  constructor(private readonly downstream: DownstreamApi) {}
+  constructor(
+    private readonly downstream: DownstreamApi,
+    private readonly rendezvous: Rendezvous,
+  ) {}
 
   @Query(() => ProfileView)
   @RequiredScopes('access_as_user')
   async profile(@CurrentUser() user: Principal): Promise<ProfileView> {
     const seen = await this.downstream.get<{ objectId: string; scopes: string[] }>('downstream', '/api/whoami');
     return { callerObjectId: user.objectId, downstreamObjectId: seen.objectId, downstreamScopes: seen.scopes };
+  }
+
+  /** `profile`, once every caller of the batch has been authenticated (see {@link Rendezvous}). */
+  @Query(() => ProfileView)
+  @RequiredScopes('access_as_user')
+  async profileTogether(@CurrentUser() user: Principal): Promise<ProfileView> {
+    await this.rendezvous.arrive();
+    return this.profile(user);
   }
 
   @Query(() => ProfileView)

@@ -40,3 +40,5 @@ export { OboError, OboConfigurationError, ClaimsChallengeError, ProviderUnavaila
 export type { OboErrorCode } from './errors/obo-error-code.js';
 export { OboHttpException } from './errors/obo-http.exception.js';
 export type { OboErrorBody } from './errors/obo-http.exception.js';
+export { OboGraphQLRejection } from './errors/graphql-rejection.js';
+export type { OboGraphQLErrorExtensions } from './errors/graphql-rejection.js';

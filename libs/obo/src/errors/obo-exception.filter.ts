@@ -4,6 +4,8 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { RESOLVED_OBO_OPTIONS } from '../options/obo-options.constants.js';
 import type { ResolvedOboOptions } from '../options/resolve-obo-options.js';
 import type { OboErrorCode } from './obo-error-code.js';
+import { isGraphQL } from '../context/http-request-of.js';
+import { OboGraphQLRejection } from './graphql-rejection.js';
 import { ClaimsChallengeError, OboError, ProviderUnavailableError, ScopedOboError, StepUpRequiredError } from './obo.error.js';
 import type { OboErrorBody } from './obo-http.exception.js';
 import { formatBearerChallenge } from './www-authenticate.js';
@@ -36,6 +38,7 @@ export class OboExceptionFilter implements ExceptionFilter {
 
   catch(error: OboError, host: ArgumentsHost): void {
     const reply = this.toReply(error);
+    if (isGraphQL(host)) throw OboGraphQLRejection.of(reply, error); // a resolver: Apollo answers with extensions.http's status and headers
     const response: unknown = host.switchToHttp().getResponse();
     const adapter = this.adapterHost.httpAdapter;
     for (const [name, value] of Object.entries({ 'Cache-Control': 'no-store', Pragma: 'no-cache', ...reply.headers })) adapter.setHeader(response, name, value);

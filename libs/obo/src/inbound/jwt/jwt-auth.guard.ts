@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type ExecutionContext } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { AuthGuard, type IAuthModuleOptions } from '@nestjs/passport';
+import { httpRequestOf, isGraphQL } from '../../context/http-request-of.js';
 import { RequestContext } from '../../context/request-context.service.js';
 import { Principal } from '../../context/principal.js';
 import { invalidRequest, invalidToken, OboHttpException, tokenMissing } from '../../errors/obo-http.exception.js';
@@ -50,8 +51,9 @@ export class JwtAuthGuard extends AuthGuard() {
    */
   override canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (this.isPublic(context.getClass(), context.getHandler())) return true;
-    const request = context.switchToHttp().getRequest<BearerSource & { user?: unknown; authInfo?: unknown }>();
+    const request = httpRequestOf<BearerSource & { user?: unknown; authInfo?: unknown }>(context);
     const { realm } = this.oboOptions;
+    if (!request) throw withRejectionHeaders(context, this.adapterHost, tokenMissing(realm)); // a resolver whose GraphQL context has no `req`
     // A token the validated-token cache still vouches for skips the token68 scan (it passed it when it
     // was remembered) and is looked up once.
     let known: Principal | undefined;
@@ -110,6 +112,16 @@ export class JwtAuthGuard extends AuthGuard() {
       byHandler.set(handler, isPublic);
     }
     return isPublic;
+  }
+
+  /** passport reads the request through these: a resolver's is the GraphQL context's `req`. */
+  override getRequest(context: ExecutionContext): unknown {
+    return httpRequestOf(context);
+  }
+
+  // AuthGuard's own getResponse (not in its typings); passport, with a callback, never writes to it.
+  getResponse(context: ExecutionContext): unknown {
+    return isGraphQL(context) ? undefined : context.switchToHttp().getResponse();
   }
 
   override handleRequest<TUser = Principal>(error: unknown, user: unknown, info: unknown): TUser {

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
+import { httpRequestOf } from '../../context/http-request-of.js';
 import { Principal } from '../../context/principal.js';
 import { insufficientScope, tokenMissing } from '../../errors/obo-http.exception.js';
 import { withRejectionHeaders } from '../../errors/reject.js';
@@ -30,7 +31,7 @@ export class ScopesGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const requirement = this.requirementFor(context.getClass(), context.getHandler());
     if (!requirement) return true;
-    const user = context.switchToHttp().getRequest<{ user?: unknown }>().user;
+    const user = httpRequestOf<{ user?: unknown }>(context)?.user;
     // Without a principal the authentication guard did not run: fail closed.
     if (!(user instanceof Principal)) throw withRejectionHeaders(context, this.adapterHost, tokenMissing(this.options.realm));
     const granted = user.isAppOnly ? hasAny(user.roles, requirement.permissions) : hasAny(user.scopes, requirement.scopes);

@@ -31,8 +31,9 @@ const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
  * key, the signature and every claim rule of the configured token profile (Entra ID, RFC 9068,
  * Auth0, Okta, Keycloak), the delegation chain and the client and actor allow-lists. The HTTP guard
  * runs it through passport-jwt (the strategy calls {@link resolveKey} and {@link principalFor};
- * jsonwebtoken checks the signature between them); a GraphQL resolver, a WebSocket gateway or a
- * microservice handler calls {@link validate}, which checks the signature with `jose`.
+ * jsonwebtoken checks the signature between them), also for GraphQL resolvers (the same guards
+ * read the HTTP request out of the GraphQL context); a WebSocket handshake or a microservice
+ * message handler calls {@link validate}, which checks the signature with `jose`.
  * Failures become RFC 6750 answers through {@link rejectionFor}.
  */
 @Injectable()

@@ -1,0 +1,169 @@
+// The sample Original and Downstream APIs (ProfileController, WhoAmIController) on Fastify
+// (`@nestjs/platform-fastify`): the guard, @CurrentUser, the RequestContext that DownstreamApi reads
+// the user from, the exception filter's claims challenge, and the transport rule Fastify's own
+// request object cannot show (two Authorization lines). Real HTTP on 127.0.0.1, the local authority.
+import { connect } from 'node:net';
+import { Body, Controller, Post } from '@nestjs/common';
+import { CurrentUser, DownstreamApi, Principal, RequiredScopes } from 'nestjs-obo';
+import type { WhoAmI } from '../apps/downstream-api/src/whoami.controller.js';
+import { expectCleanError } from './support/expect-clean-error.js';
+import { expectRejection } from './support/expect-rejection.js';
+import { jwtPayload } from './support/jwt-payload.js';
+import { one, send } from './support/http-reply.js';
+import { startOboChain, type OboChain } from './support/obo-chain.js';
+import { rawRequest, type RawResponse } from './support/raw-request.js';
+
+const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
+const oidOf = (token: string): string => jwtPayload(token).oid as string;
+
+interface ProfileReply {
+  caller: { objectId: string; tenantId: string };
+  downstream: WhoAmI;
+}
+
+/** A POST whose body the handler echoes next to the Downstream API's view of the caller. */
+@Controller('api')
+class NotesController {
+  constructor(private readonly downstream: DownstreamApi) {}
+
+  @Post('notes')
+  @RequiredScopes('access_as_user')
+  async note(@CurrentUser() user: Principal, @Body() body: { note?: string }): Promise<{ note?: string; caller: string; downstream: WhoAmI }> {
+    return { note: body.note, caller: user.objectId, downstream: await this.downstream.get<WhoAmI>('downstream', '/api/whoami') };
+  }
+}
+
+/**
+ * POSTs a JSON body with `Expect: 100-continue` over raw TCP and sends the body only once the
+ * server has answered `100 Continue`: the body then necessarily arrives in a later read than the
+ * headers, after the request context was opened, so body parsing runs on another tick.
+ */
+function postAfterContinue(url: string, path: string, token: string, body: string): Promise<RawResponse> {
+  const { hostname, port } = new URL(url);
+  const head = [
+    `POST ${path} HTTP/1.1`,
+    `Host: ${hostname}:${port}`,
+    'Connection: close',
+    `Authorization: Bearer ${token}`,
+    'Content-Type: application/json',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Expect: 100-continue',
+  ].join('\r\n');
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    let text = '';
+    let continued = false;
+    socket.setTimeout(10_000, () => socket.destroy(new Error('request timed out')));
+    socket.on('error', reject);
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString('latin1');
+      if (!continued && text.startsWith('HTTP/1.1 100 Continue\r\n\r\n')) {
+        continued = true;
+        text = '';
+        socket.write(body);
+      }
+    });
+    socket.on('end', () => {
+      if (!continued) return reject(new Error(`no 100 Continue before the answer: ${text.slice(0, 80)}`));
+      resolve(parseResponse(text));
+    });
+    socket.write(`${head}\r\n\r\n`, 'latin1');
+  });
+}
+
+function parseResponse(text: string): RawResponse {
+  const split = text.indexOf('\r\n\r\n');
+  const headerLines = text.slice(0, split).split('\r\n').slice(1);
+  const headers: Record<string, string> = {};
+  for (const line of headerLines) headers[line.slice(0, line.indexOf(':')).toLowerCase()] = line.slice(line.indexOf(':') + 1).trim();
+  const body = text.slice(split + 4);
+  return { status: Number(text.split(' ')[1]), headers, headerLines, body, json: () => JSON.parse(body) };
+}
+
+describe('the sample APIs on Fastify, On-Behalf-Of (#71 #72 #86 #6)', () => {
+  let chain: OboChain;
+  const profile = (): string => `${chain.original.url}/api/profile`;
+
+  beforeAll(async () => {
+    chain = await startOboChain({ adapter: 'fastify', controllers: [NotesController] });
+  }, 30_000);
+
+  afterAll(async () => {
+    await chain?.close();
+  });
+
+  beforeEach(() => {
+    chain.authority.clearTokenFaults();
+    chain.authority.resetCounters();
+  });
+
+  it('serves both APIs on Fastify, not Express', () => {
+    expect(chain.original.app.getHttpAdapter().getType()).toBe('fastify');
+    expect(chain.downstream!.app.getHttpAdapter().getType()).toBe('fastify');
+  });
+
+  it('#71 answers GET /api/profile with the caller from @CurrentUser and the same user as the Downstream API sees it', async () => {
+    const token = chain.userToken();
+    const reply = await send(profile(), token);
+    expect(reply.status).toBe(200);
+    const body = JSON.parse(reply.body) as ProfileReply;
+    const oid = oidOf(token);
+    expect(body.caller).toEqual({ objectId: oid, tenantId: chain.authority.tenantId });
+    expect(body.downstream).toMatchObject({ objectId: oid, tenantId: chain.authority.tenantId, tokenKind: 'user', clientAppId: chain.originalId, scopes: ['Downstream.Read'] });
+    expect(chain.authority.tokenRequests.onBehalfOf).toBe(1);
+    expect(chain.authority.lastTokenRequest?.assertion).toBe(token);
+  });
+
+  it('#86 keeps concurrent users apart: every reply names its own caller downstream', async () => {
+    const tokens = Array.from({ length: 12 }, () => chain.userToken());
+    const replies = await Promise.all(tokens.map((token) => send(profile(), token)));
+    replies.forEach((reply, i) => {
+      expect(reply.status).toBe(200);
+      const oid = oidOf(tokens[i]!);
+      const body = JSON.parse(reply.body) as ProfileReply;
+      expect({ caller: body.caller.objectId, downstream: body.downstream.objectId }).toEqual({ caller: oid, downstream: oid });
+    });
+    expect(chain.authority.tokenRequests.onBehalfOf).toBe(12);
+  });
+
+  it('#86 finds the user for DownstreamApi when the POST body arrives after the headers (the context survives body parsing)', async () => {
+    const token = chain.userToken();
+    const oid = oidOf(token);
+    const res = await postAfterContinue(chain.original.url, '/api/notes', token, JSON.stringify({ note: 'hello' }));
+    expect(res.status).toBe(201);
+    expect(res.json()).toMatchObject({ note: 'hello', caller: oid, downstream: { objectId: oid, tokenKind: 'user' } });
+  });
+
+  it('#72 relays the provider\u2019s claims challenge as 401 insufficient_claims, with its WWW-Authenticate and Cache-Control: no-store on the Fastify reply', async () => {
+    const token = chain.userToken();
+    const oid = oidOf(token);
+    const claims = '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}';
+    chain.authority.injectTokenFault({ kind: 'claims-challenge', claims, error: 'interaction_required' }, { oid });
+    const reply = await send(profile(), token);
+    expectCleanError(reply, 401, 'ERR_OBO_CLAIMS_CHALLENGE', chain.clientSecret);
+    expect(one(reply, 'www-authenticate')).toBe(
+      `Bearer realm="", authorization_uri="${chain.authority.instance}${chain.authority.tenantId}/oauth2/v2.0/authorize", ` +
+        `client_id="${chain.originalId}", error="insufficient_claims", claims="${b64(claims)}"`,
+    );
+    expect(one(reply, 'cache-control')).toBe('no-store');
+    expect(one(reply, 'pragma')).toBe('no-cache');
+    // Another user is not challenged.
+    expect((await send(profile(), chain.userToken())).status).toBe(200);
+  });
+
+  it('#6 answers 400 invalid_request to two Authorization lines (Fastify\u2019s request shows only the first) and makes no On-Behalf-Of request', async () => {
+    const [mine, theirs] = [chain.userToken(), chain.userToken()];
+    for (const lines of [
+      [`Authorization: Bearer ${mine}`, `Authorization: Bearer ${theirs}`],
+      [`Authorization: Bearer ${mine}`, 'authorization: Basic dXNlcjpwYXNz'],
+    ]) {
+      expectRejection(await rawRequest(chain.original.url, 'GET', '/api/profile', lines), 'H400');
+    }
+    expect(chain.authority.tokenRequests.onBehalfOf).toBe(0);
+  });
+
+  it('answers 401 with a bare Bearer challenge and no-store on both APIs without a token', async () => {
+    expectRejection(await rawRequest(chain.original.url, 'GET', '/api/profile'), 'H0');
+    expectRejection(await rawRequest(chain.downstream!.url, 'GET', '/api/whoami'), 'H0');
+  });
+});

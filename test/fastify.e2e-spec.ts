@@ -2,9 +2,15 @@
 // (`@nestjs/platform-fastify`): the guard, @CurrentUser, the RequestContext that DownstreamApi reads
 // the user from, the exception filter's claims challenge, and the transport rule Fastify's own
 // request object cannot show (two Authorization lines). Real HTTP on 127.0.0.1, the local authority.
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { Body, Controller, Post } from '@nestjs/common';
 import { CurrentUser, DownstreamApi, Principal, RequiredScopes } from 'nestjs-obo';
+import { LocalAuthority } from 'nestjs-obo/testing';
+import { spawnApp, type RunningApp } from '../apps/demo/src/spawn-app.js';
 import type { WhoAmI } from '../apps/downstream-api/src/whoami.controller.js';
 import { expectCleanError } from './support/expect-clean-error.js';
 import { expectRejection } from './support/expect-rejection.js';
@@ -12,6 +18,14 @@ import { jwtPayload } from './support/jwt-payload.js';
 import { one, send } from './support/http-reply.js';
 import { startOboChain, type OboChain } from './support/obo-chain.js';
 import { rawRequest, type RawResponse } from './support/raw-request.js';
+
+const dist = join(import.meta.dirname, '..', 'dist/apps');
+const originalEntry = join(dist, 'original-api/src/main.js');
+const downstreamEntry = join(dist, 'downstream-api/src/main.js');
+if (!existsSync(originalEntry) || !existsSync(downstreamEntry)) throw new Error('Build first: `npm test` runs `npm run build` before jest.');
+
+/** What Fastify's own `clientErrorHandler` writes for a request Node's parser refused (Express lets Node answer with no body). */
+const FASTIFY_CLIENT_ERROR = '{"error":"Bad Request","message":"Client Error","statusCode":400}';
 
 const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
 const oidOf = (token: string): string => jwtPayload(token).oid as string;
@@ -165,5 +179,59 @@ describe('the sample APIs on Fastify, On-Behalf-Of (#71 #72 #86 #6)', () => {
   it('answers 401 with a bare Bearer challenge and no-store on both APIs without a token', async () => {
     expectRejection(await rawRequest(chain.original.url, 'GET', '/api/profile'), 'H0');
     expectRejection(await rawRequest(chain.downstream!.url, 'GET', '/api/whoami'), 'H0');
+  });
+});
+
+describe('the built sample APIs as processes with HTTP_ADAPTER=fastify', () => {
+  const originalId = randomUUID();
+  const downstreamId = randomUUID();
+  const secret = `secret-${randomUUID()}`;
+  let authority: LocalAuthority;
+  let downstream: RunningApp;
+  let original: RunningApp;
+  const env = (extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv => ({ ...process.env, PORT: '0', AZURE_AD_INSTANCE: authority.instance, AZURE_AD_TENANT_ID: authority.tenantId, ...extra });
+
+  beforeAll(async () => {
+    authority = await LocalAuthority.start({ clientId: originalId });
+    authority.registerApp({ clientId: originalId, clientSecret: secret, scopes: ['access_as_user'] });
+    authority.registerApp({ clientId: downstreamId, scopes: ['Downstream.Read'] });
+    downstream = await spawnApp('downstream-api', downstreamEntry, env({ HTTP_ADAPTER: 'fastify', AZURE_AD_CLIENT_ID: downstreamId }), 30_000);
+    original = await spawnApp(
+      'original-api',
+      originalEntry,
+      env({
+        HTTP_ADAPTER: 'fastify',
+        AZURE_AD_CLIENT_ID: originalId,
+        AZURE_AD_CLIENT_SECRET: secret,
+        DOWNSTREAM_API_BASE_URL: downstream.url,
+        DOWNSTREAM_API_SCOPES: `api://${downstreamId}/Downstream.Read`,
+      }),
+      30_000,
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await original?.stop();
+    await downstream?.stop();
+    await authority?.close();
+  });
+
+  it('serves GET /api/profile on Fastify for the caller, with the same user downstream', async () => {
+    const token = authority.mintUserToken({ audience: originalId });
+    const reply = await send(`${original.url}/api/profile`, token);
+    expect(reply.status).toBe(200);
+    const body = JSON.parse(reply.body) as ProfileReply;
+    expect({ caller: body.caller.objectId, downstream: body.downstream.objectId, kind: body.downstream.tokenKind }).toEqual({ caller: oidOf(token), downstream: oidOf(token), kind: 'user' });
+    // Both processes answer a request Node's parser refuses the way Fastify does, not Express.
+    for (const url of [original.url, downstream.url]) {
+      const refused = await rawRequest(url, 'GET', '/api/whoami', ['X-Probe: a\u0000b']);
+      expect({ status: refused.status, body: refused.body }).toEqual({ status: 400, body: FASTIFY_CLIENT_ERROR });
+    }
+  });
+
+  it('refuses to start with an HTTP_ADAPTER it does not know, naming the two it accepts', () => {
+    const run = spawnSync(process.execPath, [downstreamEntry], { env: env({ HTTP_ADAPTER: 'koa', AZURE_AD_CLIENT_ID: downstreamId }), encoding: 'utf8', timeout: 30_000 });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('HTTP_ADAPTER must be "express" or "fastify" (got "koa").');
   });
 });

@@ -74,6 +74,9 @@ export class OboModule extends ConfigurableModuleClass implements NestModule {
       adapter.use((_request: unknown, _response: unknown, next: () => void) => context.run(next));
       return;
     }
+    // Fastify: Nest runs this in middie's `onRequest` hook. The context reaches the guard of a request
+    // whose body arrives later because Fastify's content-type parser calls back in the request's
+    // async scope (test/fastify.e2e-spec.ts).
     consumer.apply(RequestContextMiddleware).forRoutes('*');
   }
 }

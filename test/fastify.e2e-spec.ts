@@ -50,7 +50,7 @@ class NotesController {
 /**
  * POSTs a JSON body with `Expect: 100-continue` over raw TCP and sends the body only once the
  * server has answered `100 Continue`: the body then necessarily arrives in a later read than the
- * headers, after the request context was opened, so body parsing runs on another tick.
+ * headers, so body parsing ends on another tick, in whatever async scope the parser keeps.
  */
 function postAfterContinue(url: string, path: string, token: string, body: string): Promise<RawResponse> {
   const { hostname, port } = new URL(url);
@@ -140,7 +140,7 @@ describe('the sample APIs on Fastify, On-Behalf-Of (#71 #72 #86 #6)', () => {
     expect(chain.authority.tokenRequests.onBehalfOf).toBe(12);
   });
 
-  it('#86 finds the user for DownstreamApi when the POST body arrives after the headers (the context survives body parsing)', async () => {
+  it('#86 finds the user for DownstreamApi when the POST body arrives after the headers (the context is opened after body parsing)', async () => {
     const token = chain.userToken();
     const oid = oidOf(token);
     const res = await postAfterContinue(chain.original.url, '/api/notes', token, JSON.stringify({ note: 'hello' }));

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MintOptions } from 'nestjs-obo/testing';
 import { harness, type Harness } from './support/api-harness.js';
+import { ADAPTERS } from './support/api-under-test.js';
 import { expectRejection, get, LEAK_PATTERNS } from './support/expect-rejection.js';
 import type { PrincipalJson } from './support/principal-json.js';
 
@@ -48,8 +49,8 @@ function appToken(h: Harness, roles: unknown, claims: Record<string, unknown> = 
   return h.authority.mintAppToken({ ...options, claims: { roles, ...claims } });
 }
 
-describe('#57 tokens with neither scp nor roles', () => {
-  const h = harness();
+describe.each(ADAPTERS)('#57 tokens with neither scp nor roles on %s', (adapter) => {
+  const h = harness({}, undefined, adapter);
 
   it.each<[string, (h: Harness) => string]>([
     ['a user token without scp or roles', (x) => userToken(x, { scp: undefined })],
@@ -65,8 +66,8 @@ describe('#57 tokens with neither scp nor roles', () => {
   });
 });
 
-describe('#58-#60 delegated scopes (scp) on /delegated', () => {
-  const h = harness();
+describe.each(ADAPTERS)('#58-#60 delegated scopes (scp) on /delegated on %s', (adapter) => {
+  const h = harness({}, undefined, adapter);
 
   it.each([['Access_As_User'], ['ACCESS_AS_USER'], ['access_As_user']])('#58 answers 403 insufficient_scope when scp is %j (case differs)', async (scp) => {
     expectForbidden(await get(`${h.api.url}/delegated`, userToken(h, { scp })), 'access_as_user');
@@ -104,8 +105,8 @@ describe('#58-#60 delegated scopes (scp) on /delegated', () => {
   });
 });
 
-describe('#61 scp of the wrong type', () => {
-  const h = harness();
+describe.each(ADAPTERS)('#61 scp of the wrong type on %s', (adapter) => {
+  const h = harness({}, undefined, adapter);
 
   it.each<[string, unknown]>([
     ['an array', ['access_as_user']],
@@ -125,8 +126,8 @@ describe('#61 scp of the wrong type', () => {
   });
 });
 
-describe('#62-#66 app-only tokens and app permissions (roles)', () => {
-  const h = harness();
+describe.each(ADAPTERS)('#62-#66 app-only tokens and app permissions (roles) on %s', (adapter) => {
+  const h = harness({}, undefined, adapter);
 
   it('#62 answers 403 insufficient_scope for an app token (idtyp app, roles Data.Read.All) on /delegated', async () => {
     expectForbidden(await get(`${h.api.url}/delegated`, appToken(h, ['Data.Read.All'])), 'access_as_user');
@@ -193,8 +194,8 @@ describe('#62-#66 app-only tokens and app permissions (roles)', () => {
   });
 });
 
-describe('#67 contradictory user/app classification', () => {
-  const h = harness();
+describe.each(ADAPTERS)('#67 contradictory user/app classification on %s', (adapter) => {
+  const h = harness({}, undefined, adapter);
 
   it.each<[string, (h: Harness) => string]>([
     ['idtyp "app" with scp', (x) => appToken(x, ['Data.Read.All'], { scp: 'access_as_user' })],
@@ -222,10 +223,10 @@ describe('#67 contradictory user/app classification', () => {
   });
 });
 
-describe('#68 allowedClientApplications', () => {
+describe.each(ADAPTERS)('#68 allowedClientApplications on %s', (adapter) => {
   const allowed = randomUUID();
   const other = randomUUID();
-  const h = harness(() => ({ allowedClientApplications: [allowed] }));
+  const h = harness(() => ({ allowedClientApplications: [allowed] }), undefined, adapter);
 
   it('answers 200 for a v2 user token whose azp is on the list', async () => {
     expect(ok(await get(`${h.api.url}/delegated`, userToken(h, { azp: allowed }))).clientAppId).toBe(allowed);
@@ -261,8 +262,8 @@ describe('#68 allowedClientApplications', () => {
   });
 });
 
-describe('#69 identity follows oid and tid, never mutable claims', () => {
-  const h = harness();
+describe.each(ADAPTERS)('#69 identity follows oid and tid, never mutable claims on %s', (adapter) => {
+  const h = harness({}, undefined, adapter);
 
   it('gives two tokens with the same preferred_username, upn and email but different oid different object ids', async () => {
     const mutable = { preferred_username: 'admin@contoso.test', upn: 'admin@contoso.test', email: 'admin@contoso.test', name: 'Admin', unique_name: 'admin@contoso.test' };
@@ -284,8 +285,8 @@ describe('#69 identity follows oid and tid, never mutable claims', () => {
   });
 });
 
-describe('route policies of the test API', () => {
-  const h = harness();
+describe.each(ADAPTERS)('route policies of the test API on %s', (adapter) => {
+  const h = harness({}, undefined, adapter);
 
   describe('/either (access_as_user for users, Data.Read.All for apps)', () => {
     it('answers 200 for a user token with access_as_user', async () => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CompactEncrypt } from 'jose';
 import { LocalAuthority, signCompact, type AuthorityKey } from 'nestjs-obo/testing';
-import { optionsFor, startApi, type ApiUnderTest } from './support/api-under-test.js';
+import { ADAPTERS, optionsFor, startApi, type ApiUnderTest } from './support/api-under-test.js';
 import { expectRejection, get } from './support/expect-rejection.js';
 
 const b64u = (value: string | Buffer): string => Buffer.from(value).toString('base64url');
@@ -36,7 +36,7 @@ async function expectOwner(url: string, token: string): Promise<void> {
   expect((JSON.parse(res.body) as { objectId: string }).objectId).toBe((JSON.parse(segmentJson(token, 1)) as { oid: string }).oid);
 }
 
-describe('4.2 token structure and signature', () => {
+describe.each(ADAPTERS)('4.2 token structure and signature on %s', (adapter) => {
   // Fixed ids with hex letters, so lookalike characters can be swapped into them (#31).
   const tenantId = 'c0ffee00-abcd-4ecd-8eee-0123456789ab';
   const clientId = 'a0b1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d';
@@ -48,7 +48,7 @@ describe('4.2 token structure and signature', () => {
 
   beforeAll(async () => {
     authority = await LocalAuthority.start({ tenantId, clientId });
-    api = await startApi(optionsFor(authority));
+    api = await startApi(optionsFor(authority), {}, adapter);
     delegated = `${api.url}/delegated`;
     key = authority.activeKey;
     valid = authority.mintUserToken();
@@ -568,7 +568,7 @@ describe('4.2 token structure and signature', () => {
   });
 });
 
-describe('4.2 #21 alg bound to the key type (RS256 and ES256 both allowed)', () => {
+describe.each(ADAPTERS)('4.2 #21 alg bound to the key type (RS256 and ES256 both allowed) on %s', (adapter) => {
   let authority: LocalAuthority;
   let api: ApiUnderTest;
   let rsa: AuthorityKey;
@@ -579,7 +579,7 @@ describe('4.2 #21 alg bound to the key type (RS256 and ES256 both allowed)', () 
     authority = await LocalAuthority.start();
     rsa = authority.activeKey;
     ec = await authority.rotateKey('ES256'); // both published
-    api = await startApi(optionsFor(authority, { algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA'] }));
+    api = await startApi(optionsFor(authority, { algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA'] }), {}, adapter);
     delegated = `${api.url}/delegated`;
   });
 

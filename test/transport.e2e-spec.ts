@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { LocalAuthority } from 'nestjs-obo/testing';
-import { optionsFor, startApi, type ApiUnderTest } from './support/api-under-test.js';
+import { ADAPTERS, optionsFor, startApi, type ApiUnderTest } from './support/api-under-test.js';
 import { CapturingLogger } from './support/capturing-logger.js';
 import { expectRejection, get, LEAK_PATTERNS } from './support/expect-rejection.js';
 import { jwtPayload } from './support/jwt-payload.js';
@@ -55,7 +55,7 @@ function sendOversizedHeader(url: string, headerLine: string): Promise<{ status:
   });
 }
 
-describe('4.1 transport and extraction', () => {
+describe.each(ADAPTERS)('4.1 transport and extraction on %s', (adapter) => {
   let authority: LocalAuthority;
   let api: ApiUnderTest;
   let valid: string;
@@ -63,7 +63,7 @@ describe('4.1 transport and extraction', () => {
 
   beforeAll(async () => {
     authority = await LocalAuthority.start();
-    api = await startApi(optionsFor(authority));
+    api = await startApi(optionsFor(authority), {}, adapter);
     valid = authority.mintUserToken();
     other = authority.mintUserToken();
     // Warm the key cache once so every case below exercises extraction, not the first fetch.
@@ -183,7 +183,7 @@ describe('4.1 transport and extraction', () => {
     let logged: ApiUnderTest;
 
     beforeAll(async () => {
-      logged = await startLoggedApi(optionsFor(authority), logger);
+      logged = await startLoggedApi(optionsFor(authority), logger, adapter);
       expect(logger.lines.length).toBeGreaterThan(0); // the capture sees Nest's own start-up lines
       expect((await get(`${logged.url}/delegated`, valid)).status).toBe(200);
     });
@@ -285,7 +285,7 @@ describe('4.1 transport and extraction', () => {
 
     beforeAll(async () => {
       fresh = await LocalAuthority.start();
-      freshApi = await startApi(optionsFor(fresh, { maxTokenLength: 12_288 }));
+      freshApi = await startApi(optionsFor(fresh, { maxTokenLength: 12_288 }), {}, adapter);
     });
 
     afterAll(async () => {
@@ -327,15 +327,24 @@ describe('4.1 transport and extraction', () => {
   });
 
   describe('#13 control and non-ASCII bytes in the Authorization value', () => {
-    /** Node's own 400, or our H400/H401; never 200, never 500, never a stack trace. */
+    /**
+     * The HTTP layer's own 400, or our H400/H401; never 200, never 500, never a stack trace. Node's
+     * parser refuses control bytes in a header value before any framework runs; Express then lets
+     * Node write a bare 400, while Fastify's `clientErrorHandler` writes its fixed JSON body (no
+     * request object exists yet, so neither Nest nor the guard can shape it).
+     */
     function expectRefused(res: RawResponse): void {
       expectNoCrashOrLeak(res);
-      if (res.headers['content-type']?.includes('application/json')) {
+      if (res.headers['content-type']?.includes('application/json') && !isFastifyClientError(res)) {
         expect([400, 401]).toContain(res.status);
         expectRejection(res, res.status === 400 ? 'H400' : 'H401');
       } else {
-        expect(res.status).toBe(400); // written by Node's HTTP parser, before Nest runs
+        expect(res.status).toBe(400); // written before Nest runs
       }
+    }
+
+    function isFastifyClientError(res: RawResponse): boolean {
+      return adapter === 'fastify' && res.body === '{"error":"Bad Request","message":"Client Error","statusCode":400}';
     }
 
     // rawRequest writes latin1, so each char below is one byte on the wire.

@@ -4,7 +4,7 @@ import { OboModule, type OboModuleOptions } from 'nestjs-obo';
 import { LocalAuthority, type MintOptions } from 'nestjs-obo/testing';
 import { WhoAmIController } from '../../apps/downstream-api/src/whoami.controller.js';
 import { ProfileController } from '../../apps/original-api/src/profile.controller.js';
-import { listen, type ApiUnderTest } from './api-under-test.js';
+import { listen, type ApiUnderTest, type HttpAdapterName } from './api-under-test.js';
 
 /** The whole chain on loopback: client → Original API → Downstream API, and the authority. */
 export interface OboChain {
@@ -32,6 +32,8 @@ export interface OboChainOptions {
   authority?: LocalAuthority;
   /** Extra controllers for the Original API (they can inject TokenAcquisition / DownstreamApi). */
   controllers?: Type[];
+  /** The HTTP platform both APIs run on. Default: express. */
+  adapter?: HttpAdapterName;
 }
 
 /** Starts the authority (unless given), registers both APIs, and boots both Nest apps in this process. */
@@ -48,7 +50,7 @@ export async function startOboChain(options: OboChainOptions = {}): Promise<OboC
   if (!options.downstreamUrl) {
     @Module({ imports: [OboModule.forRoot({ ...base, clientId: downstreamId })], controllers: [WhoAmIController] })
     class DownstreamModule {}
-    downstream = await listen(DownstreamModule);
+    downstream = await listen(DownstreamModule, options.adapter);
   }
   const baseUrl = options.downstreamUrl ?? downstream!.url;
   const downstreamScope = `api://${downstreamId}/Downstream.Read`;
@@ -69,7 +71,7 @@ export async function startOboChain(options: OboChainOptions = {}): Promise<OboC
     controllers: [ProfileController, ...(options.controllers ?? [])],
   })
   class OriginalModule {}
-  const original = await listen(OriginalModule);
+  const original = await listen(OriginalModule, options.adapter);
   return {
     authority,
     originalId,

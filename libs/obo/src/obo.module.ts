@@ -22,6 +22,10 @@ import { RESOLVED_OBO_OPTIONS } from './options/obo-options.constants.js';
 import { resolvedOptionsProvider } from './options/resolved-options.provider.js';
 import { ScopesGuard } from './inbound/scopes/scopes.guard.js';
 
+/** The one Fastify instance method the module uses (`@nestjs/platform-fastify` stays optional). */
+interface FastifyHooks {
+  addHook(name: 'preHandler', hook: (request: unknown, reply: unknown, done: () => void) => void): unknown;
+}
 
 /**
  * Protects a Nest API with Microsoft Entra ID bearer tokens and calls downstream APIs On-Behalf-Of
@@ -72,6 +76,14 @@ export class OboModule extends ConfigurableModuleClass implements NestModule {
       // ~3 µs of CPU per request more).
       const context = this.context;
       adapter.use((_request: unknown, _response: unknown, next: () => void) => context.run(next));
+      return;
+    }
+    if (adapter?.getType() === 'fastify') {
+      // Fastify: a `preHandler` hook, the last step before the route handler that runs Nest's guards,
+      // so the context opens after body parsing and no body parser can lose it.
+      const context = this.context;
+      const fastify = (adapter as unknown as { getInstance(): FastifyHooks }).getInstance();
+      fastify.addHook('preHandler', (_request, _reply, done) => context.run(done));
       return;
     }
     consumer.apply(RequestContextMiddleware).forRoutes('*');

@@ -27,6 +27,23 @@ describe('extractBearerToken', () => {
     expect(extractBearerToken(source([`Bearer ${token}`, `Bearer ${token}`]), 12288).kind).toBe('malformed');
   });
 
+  it('counts Authorization lines on the Node request in `raw` when the framework request has no lists (Fastify)', () => {
+    // Node keeps only the first of two Authorization lines in `headers`; `raw.rawHeaders` has both.
+    const fastify = (lines: string[]): BearerSource => ({
+      headers: { authorization: lines[0] },
+      url: '/x',
+      raw: { rawHeaders: lines.flatMap((line, i) => [i % 2 ? 'authorization' : 'Authorization', line]) },
+    });
+    expect(extractBearerToken(fastify([`Bearer ${token}`, `Bearer ${token}`]), 12288).kind).toBe('malformed');
+    expect(extractBearerToken(fastify([`Bearer ${token}`]), 12288)).toEqual({ kind: 'token', token });
+    const distinct: BearerSource = { headers: { authorization: `Bearer ${token}` }, url: '/x', raw: { headersDistinct: { authorization: [`Bearer ${token}`, 'Basic x'] } } };
+    expect(extractBearerToken(distinct, 12288).kind).toBe('malformed');
+  });
+
+  it('calls a request malformed when no header list can show that it carried one Authorization line', () => {
+    expect(extractBearerToken({ headers: { authorization: `Bearer ${token}` }, url: '/x' }, 12288).kind).toBe('malformed');
+  });
+
   it('calls a header plus an access_token query parameter or body field malformed (two transports)', () => {
     expect(extractBearerToken(source(`Bearer ${token}`, `/x?a=1&access_token=${token}`), 12288).kind).toBe('malformed');
     expect(extractBearerToken(source(`Bearer ${token}`, '/x', { access_token: token }), 12288).kind).toBe('malformed');

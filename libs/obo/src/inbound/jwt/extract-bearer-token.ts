@@ -10,12 +10,22 @@ export type BearerExtraction =
   /** Longer than the configured cap; rejected before any decoding. `length` is the token's, in characters. */
   | { readonly kind: 'too-long'; readonly length: number };
 
-/** The request fields the extractor reads (Node's `IncomingMessage`, plus a parsed body if any). */
-export type BearerSource = Pick<IncomingMessage, 'headers' | 'url'> & {
+/** The header lists that tell how many `Authorization` lines a request carried. */
+type HeaderLines = {
   rawHeaders?: readonly string[];
   headersDistinct?: IncomingMessage['headersDistinct'];
-  body?: unknown;
 };
+
+/**
+ * The request fields the extractor reads: Node's `IncomingMessage` (Express's request is one), or a
+ * framework request around it in `raw` (Fastify's, which has no header lists of its own), plus a
+ * parsed body if any.
+ */
+export type BearerSource = Pick<IncomingMessage, 'headers' | 'url'> &
+  HeaderLines & {
+    raw?: HeaderLines;
+    body?: unknown;
+  };
 
 // RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token; exactly one space, nothing after.
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
@@ -24,11 +34,17 @@ const SCHEME = /^(\S+)(?:[ \t]+([\s\S]*))?$/;
 /**
  * How many `Authorization` lines the request carried. Counted on `rawHeaders` when the request has
  * them (Node builds `headersDistinct` from the same list, lower-casing every name into a new object
- * on first access), else read from `headersDistinct`.
+ * on first access), else read from `headersDistinct`. A framework request without either (Fastify's)
+ * is read through the Node request in its `raw`: its `headers` hold only the first of two
+ * `Authorization` lines, so they cannot tell. With no list at all, a second line cannot be ruled
+ * out, and the request counts as carrying two (fail closed).
  */
 function authorizationLines(request: BearerSource): number {
-  const raw = request.rawHeaders;
-  if (!Array.isArray(raw)) return request.headersDistinct?.authorization?.length ?? 0;
+  const raw = request.rawHeaders ?? request.raw?.rawHeaders;
+  if (!Array.isArray(raw)) {
+    const distinct = request.headersDistinct ?? request.raw?.headersDistinct;
+    return distinct ? (distinct.authorization?.length ?? 0) : Number.POSITIVE_INFINITY;
+  }
   let count = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;

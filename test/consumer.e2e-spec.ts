@@ -73,7 +73,7 @@ beforeAll(() => {
   const dependencies = ['@nestjs/common', '@nestjs/core', '@nestjs/platform-express', '@nestjs/passport', 'passport', 'reflect-metadata', 'rxjs', 'typescript', '@types/node'].map(
     (name) => `${name}@${version(name)}`,
   );
-  execFileSync(npm, ['install', '--no-audit', '--no-fund', '--loglevel=error', tarball, ...dependencies], { cwd: installed, stdio: 'pipe' });
+  execFileSync(npm, ['install', '--no-audit', '--no-fund', '--loglevel=error', tarball, ...dependencies], { cwd: installed, stdio: 'pipe', timeout: 240_000 });
 }, 300_000);
 
 afterAll(() => {

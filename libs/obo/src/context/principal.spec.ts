@@ -41,4 +41,22 @@ describe('Principal', () => {
     expect(() => (principal.scopes as string[]).push('Admin')).toThrow(TypeError);
     expect(() => Object.assign(principal, { isAppOnly: true })).toThrow(TypeError);
   });
+
+  it('built without `claims`, reads them from the token payload on first use: the same claims, frozen, one object', () => {
+    const payload = { iss: 'https://issuer.example/', sub: 'user', exp: 2_000_000_000, scp: 'a', name: 'Zoë' };
+    const jwt = `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.c2ln`;
+    const lazy = new Principal({ objectId: 'o', tenantId: 't', subject: 'user', scopes: ['a'], roles: [], isAppOnly: false }, jwt);
+    expect(lazy.claims).toEqual(payload);
+    expect(Object.isFrozen(lazy.claims)).toBe(true);
+    expect(lazy.claims).toBe(lazy.claims);
+    expect(JSON.stringify(lazy)).not.toContain('Zoë');
+  });
+
+  it('built without `claims` from text that is not a JWS, says so when the claims are read', () => {
+    const opaque = new Principal({ objectId: 'o', tenantId: 't', subject: 's', scopes: ['a'], roles: [], isAppOnly: false }, 'opaque-token');
+    expect(() => opaque.claims).toThrow(TypeError);
+    const notObject = new Principal({ objectId: 'o', tenantId: 't', subject: 's', scopes: ['a'], roles: [], isAppOnly: false }, `h.${Buffer.from('[1]').toString('base64url')}.s`);
+    expect(() => notObject.claims).toThrow('no JWT payload');
+  });
 });
+

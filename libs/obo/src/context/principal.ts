@@ -1,3 +1,5 @@
+import { internList, internText } from './interned.js';
+
 /** One actor of a delegation chain (RFC 8693 §4.1 `act`). */
 export interface DelegationActor {
   /** The actor's `sub` (Auth0 and RFC 8693: the client that exchanged the token). */
@@ -39,9 +41,27 @@ export interface PrincipalInit {
   scopes: readonly string[];
   roles: readonly string[];
   isAppOnly: boolean;
-  claims: AccessTokenClaims;
+  /**
+   * Every claim of the validated token. Default: decoded from the assertion's payload (a JWS
+   * compact token, RFC 7515 §7.1) the first time {@link Principal.claims} is read, so a principal
+   * whose claims nobody reads holds no second copy of them (the token's text is kept anyway, for
+   * On-Behalf-Of exchanges). The module's validators leave it out: the payload they verified is
+   * exactly what the token carries.
+   */
+  claims?: AccessTokenClaims;
   /** The delegation chain, outermost actor first. Default: none. */
   actors?: readonly DelegationActor[];
+}
+
+const NO_ACTORS: readonly DelegationActor[] = Object.freeze([]);
+
+/** The payload of a JWS compact token as an object. */
+function payloadOf(token: string): AccessTokenClaims {
+  const start = token.indexOf('.') + 1;
+  const end = token.indexOf('.', start);
+  const payload: unknown = start === 0 || end < 0 ? undefined : JSON.parse(Buffer.from(token.slice(start, end), 'base64url').toString('utf8'));
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw new TypeError('Principal: the assertion has no JWT payload to read claims from');
+  return payload as AccessTokenClaims;
 }
 
 /**
@@ -69,27 +89,37 @@ export class Principal {
   readonly roles: readonly string[];
   /** True for an app-only (client credentials) token: no user is involved. */
   readonly isAppOnly: boolean;
-  /** Every claim of the validated token. Do not log it whole. */
-  readonly claims: AccessTokenClaims;
   /**
    * The delegation chain (`act`, RFC 8693 §4.1), outermost (current) actor first; empty when the
    * token was issued to the caller directly. Authorization decisions use only the first.
    */
   readonly actors: readonly DelegationActor[];
   readonly #assertion: string;
+  #claims: AccessTokenClaims | undefined;
 
   constructor(init: PrincipalInit, assertion: string) {
     this.objectId = init.objectId;
-    this.tenantId = init.tenantId;
+    // Tenant, client and the scope and role lists repeat across principals: one shared copy each.
+    this.tenantId = internText(init.tenantId);
     this.subject = init.subject;
-    this.clientAppId = init.clientAppId;
-    this.scopes = Object.freeze([...init.scopes]);
-    this.roles = Object.freeze([...init.roles]);
+    this.clientAppId = init.clientAppId === undefined ? undefined : internText(init.clientAppId);
+    this.scopes = internList(init.scopes);
+    this.roles = internList(init.roles);
     this.isAppOnly = init.isAppOnly;
-    this.claims = Object.freeze({ ...init.claims });
-    this.actors = Object.freeze([...(init.actors ?? [])]);
+    this.#claims = init.claims === undefined ? undefined : Object.freeze({ ...init.claims });
+    this.actors = init.actors === undefined || init.actors.length === 0 ? NO_ACTORS : Object.freeze([...init.actors]);
     this.#assertion = assertion;
     Object.freeze(this);
+  }
+
+  /**
+   * Every claim of the validated token (frozen). Do not log it whole. Decoded from the assertion on
+   * first read when the principal was built without `claims`, then kept.
+   * @throws {TypeError} only for a principal built without `claims` from text that is not a JWS
+   *   compact token with a JSON object payload (never for one the module's validators built)
+   */
+  get claims(): AccessTokenClaims {
+    return (this.#claims ??= Object.freeze(payloadOf(this.#assertion)));
   }
 
   /** The raw incoming access token, for On-Behalf-Of exchanges only. Never log or return it. */

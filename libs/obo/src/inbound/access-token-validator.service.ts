@@ -70,7 +70,7 @@ export class AccessTokenValidator {
         throw new ClaimsRejection('signature invalid');
       });
       const principal = this.principalFor(token, resolved, resolved.inspected.payload as Record<string, unknown>);
-      this.validated.remember(token, principal, resolved.key.kid);
+      this.validated.remember(token, principal, resolved.key.kid, resolved.inspected.payload.exp as number);
       return principal;
     } catch (error) {
       throw this.rejectionFor(error);
@@ -114,7 +114,10 @@ export class AccessTokenValidator {
       this.logger.debug('Token rejected: its outermost actor is not in delegation.allowedActors');
       throw clientNotAllowed(this.options.realm);
     }
-    return new Principal({ ...init, actors }, token);
+    // The claims are not handed over: the Principal decodes them from the token's payload (the bytes
+    // just verified) if anyone reads them, so a cached principal holds the token's text only once.
+    const { claims: _verified, ...identity } = init;
+    return new Principal({ ...identity, actors }, token);
   }
 
   /** The RFC 6750 answer to a validation failure; logs one line (never the token, a kid or a claim value). */

@@ -171,7 +171,7 @@ function resolveOidcDownstreamApi(name: string, api: DownstreamApiOptions): Reso
   }
   return {
     baseUrl: url.href.replace(/\/+$/, ''),
-    scopes: [...scopes],
+    scopes: Object.freeze([...scopes]),
     tokenKind,
     tenantId: '',
     timeoutMs: wholeNumber(`${option}.timeoutMs`, api.timeoutMs, 10_000, 100, 120_000),
@@ -196,7 +196,7 @@ function resolveDownstreamApi(name: string, api: DownstreamApiOptions, configure
   if (violation !== undefined) throw new OboConfigurationError(`${option}.scopes`, violation);
   return {
     baseUrl: url.href.replace(/\/+$/, ''),
-    scopes: [...scopes],
+    scopes: Object.freeze([...scopes]),
     tokenKind,
     tenantId: downstreamTenant(option, api, tokenKind, configuredTenant),
     timeoutMs: wholeNumber(`${option}.timeoutMs`, api.timeoutMs, 10_000, 100, 120_000),

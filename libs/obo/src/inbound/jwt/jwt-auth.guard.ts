@@ -95,7 +95,8 @@ export class JwtAuthGuard extends AuthGuard() {
       request.authInfo = undefined; // passport puts jsonwebtoken's error here; never let it be serialised
     }
     const principal = request.user as Principal;
-    this.validated.remember(token, principal, pending.resolved!.key.kid);
+    const { key, inspected } = pending.resolved!;
+    this.validated.remember(token, principal, key.kid, inspected.payload.exp as number);
     this.requestContext.setPrincipal(principal);
     return true;
   }

@@ -53,9 +53,13 @@ export class ValidatedTokenCache {
     return hit.principal;
   }
 
-  /** Remembers a token that just passed full validation. */
-  remember(token: string, principal: Principal, kid: string): void {
-    const validUntil = principal.claims.exp * 1000 + this.toleranceMs;
+  /**
+   * Remembers a token that just passed full validation.
+   * @param kid the `kid` of the key that verified it
+   * @param exp its `exp` claim, seconds since the epoch (RFC 7519 §4.1.4)
+   */
+  remember(token: string, principal: Principal, kid: string, exp: number): void {
+    const validUntil = exp * 1000 + this.toleranceMs;
     const ttl = validUntil - Date.now();
     if (ttl > 0) this.entries?.set(token.slice(-KEY_CHARS), { token, principal, kid, validUntil }, { ttl });
   }

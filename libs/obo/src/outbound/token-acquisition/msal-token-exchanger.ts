@@ -1,3 +1,4 @@
+import { internList } from '../../context/interned.js';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import type { AuthError, AuthenticationResult } from '@azure/msal-node';
@@ -154,5 +155,6 @@ function validated(result: AuthenticationResult | null, call: ProviderCall, requ
   const tokenExpiry = checkIssuedToken(result.accessToken, request);
   // Our own clock, never later than the provider meant (the request may have taken a while), nor than the token's own exp.
   const expiresOn = Math.min(result.expiresOn?.getTime() ?? Number.POSITIVE_INFINITY, call.startedAt + expiresIn * 1000, tokenExpiry ?? Number.POSITIVE_INFINITY);
-  return { accessToken: result.accessToken, expiresOn, scopes: result.scopes?.length ? result.scopes : [...request.scopes] };
+  // Every user's token carries the same granted scopes: one shared copy of the list.
+  return { accessToken: result.accessToken, expiresOn, scopes: internList(result.scopes?.length ? result.scopes : request.scopes) };
 }

@@ -1,3 +1,4 @@
+import { internList } from '../../context/interned.js';
 import { OboError } from '../../errors/obo.error.js';
 import { ACCESS_TOKEN_TYPE } from '../../options/resolve-outbound-options.js';
 import { claimsOf, IssuedTokenRefused } from './issued-token-check.js';
@@ -67,5 +68,5 @@ export function checkTokenAnswer(body: Readonly<Record<string, unknown>>, reques
     }
   }
   const granted = typeof body.scope === 'string' && body.scope.length > 0 ? body.scope.split(' ').filter((s) => s.length > 0) : [...request.scopes];
-  return { accessToken, expiresOn, scopes: granted };
+  return { accessToken, expiresOn, scopes: internList(granted) };
 }

@@ -34,3 +34,39 @@ describe('#121 cache keys at a generic authority: the target is part of the key'
     expect(keys.userKey(principal, base.tenantId, base.scopes)).toBe(tokenCacheKey(base));
   });
 });
+
+describe('PrincipalKeys: what a principal remembers', () => {
+  const principal = new Principal({ objectId: 'u', tenantId: base.tenantId, subject: 'u', scopes: [], roles: [], isAppOnly: false }, base.assertion);
+
+  it('a frozen scope array (a configured downstream API) is matched by identity: the same key again', () => {
+    const keys = new PrincipalKeys();
+    const scopes = Object.freeze(['orders:read']);
+    const first = keys.userKey(principal, base.tenantId, scopes);
+    expect(first).toBe(tokenCacheKey(base));
+    expect(keys.userKey(principal, base.tenantId, scopes)).toBe(first);
+    // Same array, another tenant or a target: another key, never the remembered one.
+    expect(keys.userKey(principal, 'other-tenant', scopes)).toBe(tokenCacheKey({ ...base, tenantId: 'other-tenant' }));
+    expect(keys.userKey(principal, base.tenantId, scopes, { audience: 'https://a.example' })).toBe(tokenCacheKey({ ...base, audience: 'https://a.example' }));
+    // An equal array that is another object still finds the first key (by text).
+    expect(keys.userKey(principal, base.tenantId, ['orders:read'])).toBe(first);
+  });
+
+  it('an array the caller changes between calls gives the key of what it holds now, never the remembered one', () => {
+    const keys = new PrincipalKeys();
+    const scopes = ['orders:read'];
+    expect(keys.userKey(principal, base.tenantId, scopes)).toBe(tokenCacheKey(base));
+    scopes[0] = 'orders:write';
+    expect(keys.userKey(principal, base.tenantId, scopes)).toBe(tokenCacheKey({ ...base, scopes: ['orders:write'] }));
+    scopes.push('orders:read');
+    expect(keys.userKey(principal, base.tenantId, scopes)).toBe(tokenCacheKey({ ...base, scopes: ['orders:write', 'orders:read'] }));
+  });
+
+  it('two principals never share remembered keys', () => {
+    const keys = new PrincipalKeys();
+    const other = new Principal({ objectId: 'v', tenantId: base.tenantId, subject: 'v', scopes: [], roles: [], isAppOnly: false }, 'header.other.signature');
+    const scopes = Object.freeze(['orders:read']);
+    expect(keys.userKey(principal, base.tenantId, scopes)).toBe(tokenCacheKey(base));
+    expect(keys.userKey(other, base.tenantId, scopes)).toBe(tokenCacheKey({ ...base, assertion: 'header.other.signature' }));
+    expect(keys.owner(principal)).not.toBe(keys.owner(other));
+  });
+});

@@ -39,15 +39,27 @@ export function tokenOwner(tenantId: string, objectId: string): string {
 /** Scope lists remembered per principal; more distinct lists than this are hashed every time. */
 const MAX_KEYS_PER_PRINCIPAL = 16;
 
+/** What is remembered for a principal: its owner hash and its first key, then a map for more. */
+interface Remembered {
+  owner?: string;
+  /** The first combination: its scopes array (frozen arrays are matched by identity), tenant and target. */
+  first?: { readonly scopes: readonly string[]; readonly tenantId: string; readonly named: string; readonly key: string };
+  /** The first combination's text, kept only when its scopes array could change (not frozen). */
+  firstText?: string;
+  more?: Map<string, string>;
+}
+
 /**
  * The cache keys of principals, remembered per `Principal` object. A Principal is frozen and holds
  * one assertion, and the validated-token cache hands the same object to every request that sends
  * the same token, so a repeated caller's keys are hashed once, not on every request (two SHA-256
- * runs, one over the whole ~1.5 KB assertion). Held weakly: they go when the principal goes.
+ * runs, one over the whole ~1.5 KB assertion). Held weakly: they go when the principal goes. Most
+ * principals only ever ask for one combination (a downstream API's configured, frozen scope
+ * array), so the first is kept in a slot and matched by that array's identity; a map is made only
+ * for a second combination.
  */
 export class PrincipalKeys {
-  private readonly users = new WeakMap<Principal, Map<string, string>>();
-  private readonly owners = new WeakMap<Principal, string>();
+  private readonly remembered = new WeakMap<Principal, Remembered>();
 
   /**
    * `tokenCacheKey({ kind: 'user', assertion: principal.assertion, tenantId, scopes, ...target })` (no claims).
@@ -58,21 +70,35 @@ export class PrincipalKeys {
   userKey(principal: Principal, tenantId: string, scopes: readonly string[], target: { readonly audience?: string; readonly resource?: string } = {}): string {
     const { audience, resource } = target;
     const named = audience === undefined && resource === undefined ? '' : `\0${audience === undefined ? '-' : `+${audience}`}\0${resource === undefined ? '-' : `+${resource}`}`;
-    const text = `${tenantId}\0${scopes.join(' ')}${named}`;
-    let known = this.users.get(principal);
-    let key = known?.get(text);
+    const slot = this.slotOf(principal);
+    const first = slot.first;
+    if (first !== undefined && first.scopes === scopes && slot.firstText === undefined && first.tenantId === tenantId && first.named === named) return first.key;
+    const text = combination(tenantId, scopes, named);
+    if (first !== undefined && (slot.firstText ?? combination(first.tenantId, first.scopes, first.named)) === text) return first.key;
+    let key = slot.more?.get(text);
     if (key === undefined) {
       key = tokenCacheKey({ kind: 'user', assertion: principal.assertion, tenantId, scopes, audience, resource });
-      if (!known) this.users.set(principal, (known = new Map()));
-      if (known.size < MAX_KEYS_PER_PRINCIPAL) known.set(text, key);
+      if (first === undefined) {
+        slot.first = { scopes, tenantId, named, key };
+        if (!Object.isFrozen(scopes)) slot.firstText = text;
+      } else if ((slot.more ??= new Map()).size < MAX_KEYS_PER_PRINCIPAL - 1) slot.more.set(text, key);
     }
     return key;
   }
 
   /** `tokenOwner(principal.tenantId, principal.objectId)`. */
   owner(principal: Principal): string {
-    let owner = this.owners.get(principal);
-    if (owner === undefined) this.owners.set(principal, (owner = tokenOwner(principal.tenantId, principal.objectId)));
-    return owner;
+    const slot = this.slotOf(principal);
+    return (slot.owner ??= tokenOwner(principal.tenantId, principal.objectId));
   }
+
+  private slotOf(principal: Principal): Remembered {
+    let slot = this.remembered.get(principal);
+    if (!slot) this.remembered.set(principal, (slot = {}));
+    return slot;
+  }
+}
+
+function combination(tenantId: string, scopes: readonly string[], named: string): string {
+  return `${tenantId}\0${scopes.join(' ')}${named}`;
 }

@@ -85,6 +85,25 @@ describe('TokenCache', () => {
     expect((await cache.getOrAcquire('k0', async () => token('new', 60_000))).fromCache).toBe(false);
   });
 
+  it('removeOwner drops every token of that user (one, two, after a renewal, after an eviction) and no other user\'s', async () => {
+    const cache = cacheWith({});
+    const held = async (key: string) => (await cache.getOrAcquire(key, async () => token('again', 3_600_000))).fromCache;
+    await cache.getOrAcquire('solo', async () => token('s', 3_600_000), false, 'owner-1');
+    await cache.getOrAcquire('a', async () => token('a', 3_600_000), false, 'owner-2');
+    await cache.getOrAcquire('b', async () => token('b', 3_600_000), false, 'owner-2');
+    await cache.getOrAcquire('b', async () => token('b2', 3_600_000), true, 'owner-2'); // renewed in place
+    await cache.getOrAcquire('c', async () => token('c', 3_600_000), false, 'owner-3');
+    await cache.getOrAcquire('d', async () => token('d', 3_600_000), false, 'owner-3');
+    await cache.evict('c');
+    await cache.getOrAcquire('e', async () => token('e', 3_600_000), false, 'bystander');
+    await cache.removeOwner('owner-1');
+    await cache.removeOwner('owner-2');
+    await cache.removeOwner('owner-3');
+    expect(cache.size).toBe(1);
+    expect(await held('e')).toBe(true);
+    for (const key of ['solo', 'a', 'b', 'd']) expect(await held(key)).toBe(false);
+  });
+
   it('does not cache a failed acquisition: the next caller tries again', async () => {
     const cache = cacheWith({});
     await expect(cache.getOrAcquire('k', async () => Promise.reject(new Error('provider down')))).rejects.toThrow('provider down');

@@ -26,7 +26,8 @@ interface Entry {
 export class TokenCache implements OnApplicationShutdown {
   private readonly logger = new Logger(TokenCache.name);
   private readonly entries: LRUCache<string, Entry>;
-  private readonly byOwner = new Map<string, Set<string>>();
+  /** Owner → its cache keys: the key itself while there is one (most users), a set from the second on. */
+  private readonly byOwner = new Map<string, string | Set<string>>();
   private readonly inFlight = new Map<string, Promise<CachedToken>>();
   private readonly marginMs: number;
   private readonly aheadMs: number;
@@ -128,23 +129,29 @@ export class TokenCache implements OnApplicationShutdown {
     if (ttl <= 0) return token;
     this.entries.set(key, { token, owner }, { ttl });
     if (owner) {
-      let keys = this.byOwner.get(owner);
-      if (!keys) this.byOwner.set(owner, (keys = new Set()));
-      keys.add(key);
+      const keys = this.byOwner.get(owner);
+      if (keys === undefined) this.byOwner.set(owner, key);
+      else if (typeof keys !== 'string') keys.add(key);
+      else if (keys !== key) this.byOwner.set(owner, new Set([keys, key]));
     }
     return token;
   }
 
   private unindex(key: string, owner?: string): void {
     const keys = owner ? this.byOwner.get(owner) : undefined;
-    if (!keys) return;
+    if (keys === undefined) return;
+    if (typeof keys === 'string') {
+      if (keys === key) this.byOwner.delete(owner!);
+      return;
+    }
     keys.delete(key);
     if (keys.size === 0) this.byOwner.delete(owner!);
   }
 
   private dropOwnerLocally(owner: string): void {
-    for (const key of [...(this.byOwner.get(owner) ?? [])]) this.entries.delete(key);
+    const keys = this.byOwner.get(owner);
     this.byOwner.delete(owner);
+    for (const key of typeof keys === 'string' ? [keys] : [...(keys ?? [])]) this.entries.delete(key);
   }
 
   private refreshInBackground(key: string, acquire: () => Promise<CachedToken>, owner?: string): void {

@@ -10,16 +10,24 @@ export interface LatencySummary {
   readonly maxUs: number;
 }
 
+const nearestRank = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
+const middle = (sorted: readonly number[]) => {
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/** Median: the mean of the two middle values for an even count. */
+export const median = (values: readonly number[]) => middle([...values].sort((a, b) => a - b));
+
+/** Nearest-rank percentile (0 < p ≤ 1); NaN without values. */
+export const percentile = (values: readonly number[], p: number) => (values.length === 0 ? Number.NaN : nearestRank([...values].sort((a, b) => a - b), p));
+
 /** Median (mean of the two middle values for an even count) and nearest-rank p99. */
 export function summarize(samplesUs: readonly number[]): LatencySummary {
   if (samplesUs.length === 0) throw new Error('no samples');
   const sorted = [...samplesUs].sort((a, b) => a - b);
-  const n = sorted.length;
-  const mid = n >> 1;
-  const median = n % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  const p99 = sorted[Math.min(n - 1, Math.ceil(0.99 * n) - 1)]!;
-  const mean = sorted.reduce((sum, v) => sum + v, 0) / n;
-  return { samples: n, medianUs: round(median), p99Us: round(p99), meanUs: round(mean), minUs: round(sorted[0]!), maxUs: round(sorted[n - 1]!) };
+  const mean = sorted.reduce((sum, v) => sum + v, 0) / sorted.length;
+  return { samples: sorted.length, medianUs: round(middle(sorted)), p99Us: round(nearestRank(sorted, 0.99)), meanUs: round(mean), minUs: round(sorted[0]!), maxUs: round(sorted.at(-1)!) };
 }
 
 function round(us: number): number {
@@ -60,6 +68,58 @@ export async function pool(from: number, to: number, concurrency: number, task: 
     while (next < to) await task(next++);
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, to - from)) }, worker));
+}
+
+/** How one call of a burst ended, `ms` after the burst started. */
+export interface Settlement<T> {
+  readonly index: number;
+  readonly ms: number;
+  readonly ok: boolean;
+  readonly value?: T;
+  /** `code` (OboError), `errorCode` (msal) or the error's name. */
+  readonly error?: string;
+}
+
+function errorName(error: unknown): string {
+  const e = error as { code?: unknown; errorCode?: unknown; name?: unknown };
+  if (typeof e?.code === 'string') return e.code;
+  if (typeof e?.errorCode === 'string' && e.errorCode) return e.errorCode;
+  return typeof e?.name === 'string' ? e.name : 'unknown';
+}
+
+/** Starts `count` calls in the same tick; `settled` fills in as they end, `done` when all have. */
+export function startBurst<T>(count: number, call: (index: number) => Promise<T>): { startedAt: number; settled: Settlement<T>[]; done: Promise<Settlement<T>[]> } {
+  const settled: Settlement<T>[] = [];
+  const startedAt = performance.now();
+  const end = (s: Settlement<T>) => (settled.push(s), s);
+  const started = (index: number) => {
+    try {
+      return call(index); // synchronously: every call has started when startBurst returns
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+  const calls = Array.from({ length: count }, (_, index) =>
+    started(index).then(
+        (value) => end({ index, ms: performance.now() - startedAt, ok: true, value }),
+        (error: unknown) => end({ index, ms: performance.now() - startedAt, ok: false, error: errorName(error) }),
+      ),
+  );
+  return { startedAt, settled, done: Promise.all(calls) };
+}
+
+/** Starts a burst and waits for every call. */
+export async function runBurst<T>(count: number, call: (index: number) => Promise<T>): Promise<{ settled: Settlement<T>[]; wallMs: number }> {
+  const burst = startBurst(count, call);
+  const settled = await burst.done;
+  return { settled, wallMs: performance.now() - burst.startedAt };
+}
+
+/** `{ key: count }`. */
+export function tally(keys: Iterable<string | number>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const k of keys) counts[k] = (counts[k] ?? 0) + 1;
+  return counts;
 }
 
 /** Heap figures after gc, in bytes. */

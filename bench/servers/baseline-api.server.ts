@@ -14,7 +14,7 @@ import { NestFactory } from '@nestjs/core';
 import { EventEmitter } from 'node:events';
 import { Agent } from 'undici';
 import type { AddressInfo } from 'node:net';
-import { failStartup, serveBench, serverConfig } from '../lib/child-server.js';
+import { failStartup, serveBench, serverConfig } from '../lib/child.js';
 
 export interface BaselineApiServerConfig {
   readonly downstreamBaseUrl: string;

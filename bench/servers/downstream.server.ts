@@ -3,7 +3,7 @@
 // Original API. It only checks that a bearer token came along (401 otherwise).
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { failStartup, serveBench } from '../lib/child-server.js';
+import { failStartup, serveBench } from '../lib/child.js';
 
 const body = JSON.stringify({
   objectId: '00000000-0000-4000-8000-000000000001',

@@ -1,5 +1,5 @@
 // One Nest/Express app with `GET /api/ok` → `{ ok: true }`, protected one of four ways (the
-// `variant` of the JSON configuration argument), for bench/inbound-validation.bench.ts:
+// `variant` of the JSON configuration argument), for the inbound-validation and JWKS-flood benches:
 //   ours-full      OboModule with validatedTokenCacheMaxEntries: 0 (full validation each request)
 //   ours-cached    OboModule with its defaults (a repeated token skips the signature check)
 //   passport-jwks  the NestJS docs recipe: @nestjs/passport + passport-jwt + jwks-rsa, AuthGuard('jwt'),
@@ -12,9 +12,9 @@ import { AuthGuard, PassportModule, PassportStrategy } from '@nestjs/passport';
 import jwksRsa from 'jwks-rsa';
 import type { AddressInfo } from 'node:net';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import { OboModule } from '../../libs/obo/src/obo.module.js';
-import { RequiredScopes } from '../../libs/obo/src/inbound/scopes/required-scopes.decorator.js';
-import { failStartup, serveBench, serverConfig } from '../lib/child-server.js';
+import { OboModule, RequiredScopes } from '../../libs/obo/src/index.js';
+import { SigningKeyStore } from '../../libs/obo/src/inbound/jwt/signing-key.store.js';
+import { failStartup, serveBench, serverConfig } from '../lib/child.js';
 
 export type InboundVariant = 'ours-full' | 'ours-cached' | 'passport-jwks' | 'none';
 
@@ -27,6 +27,8 @@ export interface InboundServerConfig {
   readonly clientId: string;
   /** The delegated scope the route requires. */
   readonly scope: string;
+  /** No Nest logger (the JWKS flood makes ours warn about unknown key ids). */
+  readonly quiet?: boolean;
 }
 
 const config = serverConfig<InboundServerConfig>();
@@ -108,10 +110,12 @@ function noGuardModule(): Type {
 
 async function main(): Promise<void> {
   const module = config.variant === 'passport-jwks' ? passportModule() : config.variant === 'none' ? noGuardModule() : oursModule();
-  const app = await NestFactory.create(module, { logger: ['error', 'warn'] });
+  const app = await NestFactory.create(module, { logger: config.quiet ? false : ['error', 'warn'] });
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
-  serveBench(`http://127.0.0.1:${port}`, () => app.close());
+  // Over IPC, not a route: how many key-set fetches ours attempted (splits the authority's JWKS count).
+  const keys = config.variant.startsWith('ours') ? app.get(SigningKeyStore) : undefined;
+  serveBench(`http://127.0.0.1:${port}`, () => app.close(), { 'jwks-fetches': () => keys?.fetchCount ?? 0 });
 }
 
 main().catch(failStartup);

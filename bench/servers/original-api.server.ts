@@ -1,17 +1,19 @@
-// The Original API of the end-to-end bench (ours): OboModule with its defaults, and the sample's
-// `GET /api/profile` (apps/original-api/src/profile.controller.ts): guard, scopes, an On-Behalf-Of
-// token from TokenAcquisition (cached after the user's first call) through DownstreamApi, and the
-// downstream call.
+// The Original API (ours) of the end-to-end and app-heap benches: OboModule with its defaults (or
+// the cache bounds given) and the sample's `GET /api/profile` (apps/original-api): guard, scopes,
+// an On-Behalf-Of token from TokenAcquisition (cached after the user's first call) through
+// DownstreamApi, and the downstream call. Over IPC only (no route): `heap` (full GC, then the
+// process's memory figures) and `clear-caches` (empties the validated-token or the OBO token cache).
 import 'reflect-metadata';
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Principal } from '../../libs/obo/src/context/principal.js';
-import { CurrentUser } from '../../libs/obo/src/context/current-user.decorator.js';
-import { DownstreamApi } from '../../libs/obo/src/outbound/downstream-api/downstream-api.service.js';
-import { OboModule } from '../../libs/obo/src/obo.module.js';
-import { RequiredScopes } from '../../libs/obo/src/inbound/scopes/required-scopes.decorator.js';
-import { failStartup, serveBench, serverConfig } from '../lib/child-server.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CurrentUser, DownstreamApi, OboModule, RequiredScopes, type Principal } from '../../libs/obo/src/index.js';
+import { ValidatedTokenCache } from '../../libs/obo/src/inbound/jwt/validated-token.cache.js';
+import { TokenCache } from '../../libs/obo/src/outbound/token-cache/token-cache.js';
+import { failStartup, serveBench, serverConfig } from '../lib/child.js';
+import { heapAfterGc } from '../lib/stats.js';
 
 export interface OriginalApiServerConfig {
   readonly instance: string;
@@ -22,6 +24,20 @@ export interface OriginalApiServerConfig {
   readonly downstreamBaseUrl: string;
   /** `api://<downstream>/Downstream.Read`. */
   readonly downstreamScope: string;
+  readonly validatedTokenCacheMaxEntries?: number;
+  readonly cacheMaxEntries?: number;
+}
+
+/** What `heap` answers, bytes. */
+export interface HeapReport {
+  readonly heapUsed: number;
+  readonly rss: number;
+  readonly external: number;
+  readonly arrayBuffers: number;
+  /** Peak resident set of the process so far (`process.resourceUsage().maxRSS`). */
+  readonly maxRss: number;
+  readonly validatedTokens: number;
+  readonly oboTokens: number;
 }
 
 const config = serverConfig<OriginalApiServerConfig>();
@@ -46,6 +62,8 @@ class ProfileController {
       clientId: config.clientId,
       clientSecret: config.clientSecret,
       downstreamApis: { downstream: { baseUrl: config.downstreamBaseUrl, scopes: [config.downstreamScope] } },
+      ...(config.validatedTokenCacheMaxEntries !== undefined ? { validatedTokenCacheMaxEntries: config.validatedTokenCacheMaxEntries } : {}),
+      ...(config.cacheMaxEntries !== undefined ? { tokenAcquisition: { cacheMaxEntries: config.cacheMaxEntries } } : {}),
     }),
   ],
   controllers: [ProfileController],
@@ -55,8 +73,25 @@ class OriginalApiModule {}
 async function main(): Promise<void> {
   const app = await NestFactory.create(OriginalApiModule, { logger: ['error', 'warn'] });
   await app.listen(0, '127.0.0.1');
-  const { port } = app.getHttpServer().address() as AddressInfo;
-  serveBench(`http://127.0.0.1:${port}`, () => app.close());
+  const server = app.getHttpServer() as Server;
+  // Private LRUs, read and emptied from here (bench code), not through anything the library offers.
+  const validated = app.get(ValidatedTokenCache) as unknown as { entries?: { size: number; clear(): void } };
+  const tokens = app.get(TokenCache);
+  const lru = tokens as unknown as { entries: { clear(): void } };
+  serveBench(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, () => app.close(), {
+    heap: async (): Promise<HeapReport> => {
+      server.closeIdleConnections();
+      await sleep(200);
+      await heapAfterGc();
+      const m = process.memoryUsage();
+      const maxRss = process.resourceUsage().maxRSS * 1024;
+      return { heapUsed: m.heapUsed, rss: m.rss, external: m.external, arrayBuffers: m.arrayBuffers, maxRss, validatedTokens: validated.entries?.size ?? 0, oboTokens: tokens.size };
+    },
+    'clear-caches': (which: unknown) => {
+      if (which === 'validated' || which === 'both') validated.entries?.clear();
+      if (which === 'obo' || which === 'both') lru.entries.clear();
+    },
+  });
 }
 
 main().catch(failStartup);

@@ -11,7 +11,7 @@ import { startChild, type ChildServer } from './lib/child.js';
 import { breakdown, readProfile, type ProfileBreakdown, type Window } from './lib/cpu-profile.js';
 import { claimsOf, mintAssertion, startFixture, type Fixture } from './lib/fixture.js';
 import { alternate, runLoad, warmUp, type Variant, type VariantResult } from './lib/load.js';
-import { benchMain, fixed, header, int, log, machineLine, pick, root, signed, table, us, type RunHeader } from './lib/report.js';
+import { benchMain, fixed, header, int, log, pct, pick, root, signed, spread, type RunHeader } from './lib/report.js';
 import type { BaselineApiServerConfig } from './servers/baseline-api.server.js';
 import type { OriginalApiServerConfig } from './servers/original-api.server.js';
 
@@ -199,89 +199,36 @@ async function run(): Promise<Result> {
 function render(r: Result, node20?: Result) {
   const by = (x: Result, key: string) => x.results.find((v) => v.key === key)!;
   const [o, b, a, ad, f] = VARIANTS.map(([key]) => by(r, key));
-  const rows = (x: Result) =>
-    table(
-      ['variant', 'req/s', 'latency median', 'latency p99', 'API CPU / request', 'per round (µs)', 'API CPU use', 'downstream CPU / request', 'requests'],
-      'lrrrrrrrr',
-      VARIANTS.map(([key, label]) => {
-        const v = by(x, key);
-        const runs = v.perRunCpuUsPerRequest;
-        return [label, int(v.requestsPerSecond), us(v.load.latency.medianUs), us(v.load.latency.p99Us), `${v.cpuUsPerRequest.toFixed(1)} µs`, `${Math.min(...runs).toFixed(0)}–${Math.max(...runs).toFixed(0)}`, `${(v.cpuUtilisation * 100).toFixed(0)} %`, `${(v.helperCpuUsPerRequest.downstream ?? 0).toFixed(1)} µs`, int(v.load.requests)];
-      }),
-    );
-  const throughput = (x: Result) => by(x, 'ours').requestsPerSecond / by(x, 'baseline').requestsPerSecond;
+  const vs = (v: VariantResult) => ({ rps: o.requestsPerSecond / v.requestsPerSecond, cpu: o.cpuUsPerRequest / v.cpuUsPerRequest, extra: o.cpuUsPerRequest - v.cpuUsPerRequest });
   const extra = o.cpuUsPerRequest - b.cpuUsPerRequest;
-  const alsTax = a.cpuUsPerRequest - b.cpuUsPerRequest;
-  const deadlineTax = ad.cpuUsPerRequest - a.cpuUsPerRequest;
-  const moduleOwn = o.cpuUsPerRequest - ad.cpuUsPerRequest;
-  const share = (v: number) => (extra > 0 ? `${((v / extra) * 100).toFixed(0)} %` : '–');
-  const met = throughput(r) >= TARGET;
-  const [po, pb] = r.profiles;
+  const part = (us: number) => ({ us, share: extra > 0 ? pct(us / extra) : '–' });
   const total = (pick: (g: GroupRow) => number) => r.groups.reduce((sum, g) => sum + pick(g), 0);
   const shown = [...r.groups].sort((x, y) => y.oursUs + y.baselineUs - (x.oursUs + x.baselineUs)).slice(0, 11);
   const segments = (pick: (g: GroupRow) => number) => [...shown.map((g) => ({ key: g.group, value: pick(g) })), { key: 'other', value: total(pick) - shown.reduce((s, g) => s + pick(g), 0) }];
   return {
     vars: {
-      date: r.date,
-      duration: r.durationSeconds,
-      machine: machineLine(r.machine, r.loadAverageAtEnd),
-      versions: Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', '),
-      connections: r.settings.connections,
-      users: r.users,
-      assertionChars: r.assertionLengthChars,
-      rounds: r.settings.rounds,
-      seconds: r.settings.durationSeconds,
-      warmUp: r.settings.warmUpSeconds,
-      settle: r.settings.settleSeconds,
-      fixedTokenChars: r.downstreamTokenLengthChars,
-      table: rows(r),
-      node: r.machine.node,
-      throughput: fixed(throughput(r)),
-      target: TARGET.toFixed(2),
-      met: met ? 'met' : 'not met',
-      cpuRatio: fixed(o.cpuUsPerRequest / b.cpuUsPerRequest),
-      extra: signed(extra),
-      vsNode20: node20 ? `throughput ours ÷ baseline 4 ${fixed(throughput(node20))} (Node 24: ${fixed(throughput(r))}); ours ${int(o.requestsPerSecond)} req/s on Node 24 vs ${int(by(node20, 'ours').requestsPerSecond)} on Node 20 (${fixed(o.requestsPerSecond / by(node20, 'ours').requestsPerSecond)}×), API CPU per request ${o.cpuUsPerRequest.toFixed(1)} vs ${by(node20, 'ours').cpuUsPerRequest.toFixed(1)} µs` : '',
-      ratios: table(
-        ['ours against', 'throughput ratio', 'API CPU ratio', 'extra CPU of ours per request'],
-        'lrrr',
-        ([['baseline 4', b], ['baseline 4 + AsyncLocalStorage', a], ['baseline 4 + AsyncLocalStorage + deadline', ad], ['baseline 4 through `fetch` (hand-rolled)', f]] as const).map(([label, v]) => [label, fixed(o.requestsPerSecond / v.requestsPerSecond), fixed(o.cpuUsPerRequest / v.cpuUsPerRequest), `${signed(o.cpuUsPerRequest - v.cpuUsPerRequest)} µs`]),
-      ),
-      interval: r.settings.profileIntervalUs,
-      profileRounds: r.settings.profileRounds,
-      profileSeconds: r.settings.profileSeconds,
-      profiledOurs: int(po!.requests),
-      profiledBaseline: int(pb!.requests),
-      profiledOursCpu: po!.cpuUsPerRequest.toFixed(1),
-      profiledBaselineCpu: pb!.cpuUsPerRequest.toFixed(1),
-      groups: table(
-        ['group', 'ours (µs/request)', 'baseline (µs/request)', 'ours − baseline', 'in ours: biggest files / packages (µs/request)'],
-        'lrrrl',
-        [
-          ...r.groups.filter((g) => Math.abs(g.diffUs) >= 0.05 || g.oursUs >= 0.5).map((g) => [g.group, g.oursUs.toFixed(1), g.baselineUs.toFixed(1), signed(g.diffUs), g.details || '–']),
-          ['**total (sampled, idle excluded)**', total((g) => g.oursUs).toFixed(1), total((g) => g.baselineUs).toFixed(1), signed(total((g) => g.diffUs)), ''],
-        ],
-      ),
-      diffFunctions: table(['function', 'where', 'ours', 'baseline', 'difference'], 'llrrr', r.topDiffFunctions.slice(0, 20).map((x) => [`\`${x.name}\``, `\`${x.where}\``, x.oursUs.toFixed(2), x.baselineUs.toFixed(2), signed(x.oursUs - x.baselineUs)])),
-      topFunctions: table(['function', 'where', 'group', 'µs/request'], 'lllr', r.topFunctions.slice(0, 20).map((x) => [`\`${x.name}\``, `\`${x.where}\``, x.group, x.usPerRequest.toFixed(2)])),
-      throughputPct: (throughput(r) * 100).toFixed(0),
-      targetPct: (TARGET * 100).toFixed(0),
-      extraAbs: extra.toFixed(1),
-      baselineCpu: b.cpuUsPerRequest.toFixed(1),
-      alsTax: alsTax.toFixed(1),
-      alsShare: share(alsTax),
-      deadlineTax: deadlineTax.toFixed(1),
-      deadlineShare: share(deadlineTax),
-      moduleOwn: moduleOwn.toFixed(1),
-      moduleShare: share(moduleOwn),
-      nodeMajor: r.machine.node.split('.')[0]!.slice(1),
-      fetchCpu: f.cpuUsPerRequest.toFixed(1),
-      fetchExtra: (f.cpuUsPerRequest - b.cpuUsPerRequest).toFixed(1),
-      vsFetch: fixed(o.requestsPerSecond / f.requestsPerSecond),
-      oursLib: (r.groups.find((g) => g.group === 'nestjs-obo (libs/obo/src)')?.oursUs ?? 0).toFixed(1),
+      table: VARIANTS.map(([key, label]) => ({ ...by(r, key), label, spread: spread(by(r, key).perRunCpuUsPerRequest) })),
+      baseline: vs(b),
+      als: vs(a),
+      alsDeadline: vs(ad),
+      fetch: vs(f),
+      ours: o,
+      base: b,
+      fetchCpu: f.cpuUsPerRequest,
+      fetchExtra: f.cpuUsPerRequest - b.cpuUsPerRequest,
+      met: o.requestsPerSecond / b.requestsPerSecond >= TARGET,
+      target: TARGET,
+      parts: { als: part(a.cpuUsPerRequest - b.cpuUsPerRequest), deadline: part(ad.cpuUsPerRequest - a.cpuUsPerRequest), module: part(o.cpuUsPerRequest - ad.cpuUsPerRequest) },
+      vs20: node20 && { ours: by(node20, 'ours'), oursOver20: o.requestsPerSecond / by(node20, 'ours').requestsPerSecond },
+      groups: r.groups.filter((g) => Math.abs(g.diffUs) >= 0.05 || g.oursUs >= 0.5),
+      total: { ours: total((g) => g.oursUs), baseline: total((g) => g.baselineUs), diff: total((g) => g.diffUs) },
+      diffFunctions: r.topDiffFunctions.slice(0, 20).map((x) => ({ ...x, diff: x.oursUs - x.baselineUs })),
+      topFunctions: r.topFunctions.slice(0, 20),
+      profiled: { ours: r.profiles[0], baseline: r.profiles[1] },
+      oursLib: r.groups.find((g) => g.group === 'nestjs-obo (libs/obo/src)')?.oursUs ?? 0,
       grew: r.groups.filter((g) => g.diffUs >= 0.5).slice(0, 6).map((g) => `${g.group} ${signed(g.diffUs)}`).join(', '),
     },
-    chart: barChart('End to end GET /api/profile: where the Original API spends CPU per request', `--cpu-prof self time in the load window, µs per request; throughput ours ÷ baseline ${fixed(throughput(r))}; Node ${r.machine.node}`, [
+    chart: barChart('End to end GET /api/profile: where the Original API spends CPU per request', `--cpu-prof self time in the load window, µs per request; throughput ours ÷ baseline ${fixed(vs(b).rps)}; Node ${r.machine.node}`, [
       {
         title: 'profiled CPU self time per request (µs), by group of code',
         unit: 'us',

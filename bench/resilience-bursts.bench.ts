@@ -6,8 +6,8 @@ import type { AuthenticationResult, ConfidentialClientApplication } from '@azure
 import type { Principal } from '../libs/obo/src/index.js';
 import { barChart, BLUE, RED } from './lib/chart.js';
 import { entraOptions, mintAssertion, newMsalClient, oboModule, principalFor, startFixture, type Fixture, type Ours } from './lib/fixture.js';
-import { benchMain, ForeignCpu, foreignCpuLine, header, int, log, machineLine, ms, pick, table, times, type RunHeader } from './lib/report.js';
-import { percentile, runBurst, startBurst, tally, type Settlement } from './lib/stats.js';
+import { benchMain, ForeignCpu, foreignCpuLine, header, int, log, ms, pick, type RunHeader } from './lib/report.js';
+import { errorList, runBurst, settledFigures, startBurst } from './lib/stats.js';
 
 const NAME = 'resilience-bursts';
 const config = {
@@ -66,7 +66,6 @@ interface Result extends RunHeader {
   readonly outages: readonly OutageRow[];
 }
 
-const errorsOf = (settled: readonly Settlement<unknown>[]) => tally(settled.filter((s) => !s.ok).map((s) => s.error!));
 const tokenOf = (r: AuthenticationResult | null) => r?.accessToken ?? Promise.reject(new Error('msal returned no token'));
 
 async function run(): Promise<Result> {
@@ -95,11 +94,11 @@ async function run(): Promise<Result> {
     if (c.obo !== c.token) throw new Error(`${scenario}/${client}: ${c.token} token requests but ${c.obo} OBO grants`);
     const before = authority.requests.token;
     if (followUp) await runBurst(users, (i) => call(principals[i]!));
-    const times = settled.map((s) => s.ms);
+    const { failed, errors, distinctTokens, p50Ms, p99Ms } = settledFigures(settled, users * callsPerUser);
     const row: BurstRow = {
       ...{ scenario, state, client, users, callsPerUser, calls: users * callsPerUser, tokenRequests: c.token, discoveryRequests: c.discovery, target: client === 'ours' ? users : undefined },
-      ...{ failed: settled.filter((s) => !s.ok).length, errors: errorsOf(settled), distinctTokens: new Set(settled.filter((s) => s.ok).map((s) => s.value)).size },
-      ...{ wallMs, p50Ms: percentile(times, 0.5), p99Ms: percentile(times, 0.99), followUp: followUp ? { calls: users, tokenRequests: authority.requests.token - before } : undefined },
+      ...{ failed, errors, distinctTokens, wallMs, p50Ms: p50Ms!, p99Ms: p99Ms! },
+      followUp: followUp ? { calls: users, tokenRequests: authority.requests.token - before } : undefined,
     };
     bursts.push(row);
     log(`${scenario} (${state}) / ${client}: ${int(row.calls)} calls → ${c.token} token POSTs, ${c.discovery} discovery GETs, ${row.failed} failed, wall ${ms(wallMs)}`);
@@ -138,9 +137,9 @@ async function run(): Promise<Result> {
     await new Promise((r) => setTimeout(r, 200)); // let late requests arrive
     clearTimeout(snapshot);
     const c1 = counts();
-    const times = settled.map((s) => s.ms);
-    outages.push({ client: 'ours', label, calls: n, answered: settled.length, waitedMs, tokenRequests: c1.token - c0.token, tokenRequestsAfterDeadline: c1.token - atDeadline.token, discoveryRequests: c1.discovery - c0.discovery, p50Ms: percentile(times, 0.5), p99Ms: percentile(times, 0.99), maxMs: Math.max(...times), errors: errorsOf(settled) });
-    log(`outage / ours ${label}: p99 ${ms(percentile(times, 0.99))}, ${c1.token - c0.token} token POSTs`);
+    const { answered, errors, p50Ms, p99Ms, maxMs } = settledFigures(settled, n);
+    outages.push({ client: 'ours', label, calls: n, answered, waitedMs, tokenRequests: c1.token - c0.token, tokenRequestsAfterDeadline: c1.token - atDeadline.token, discoveryRequests: c1.discovery - c0.discovery, p50Ms, p99Ms, maxMs, errors });
+    log(`outage / ours ${label}: p99 ${ms(p99Ms)}, ${c1.token - c0.token} token POSTs`);
   };
   const foreignBefore = foreign.seconds();
   const timedFrom = performance.now();
@@ -150,15 +149,13 @@ async function run(): Promise<Result> {
   const outageTimed = { seconds: foreign.seconds() - foreignBefore, wallSeconds: (performance.now() - timedFrom) / 1000 };
   const waitUntil = msalBurst.startedAt + config.msalWaitSeconds * 1000;
   while (performance.now() < waitUntil && msalBurst.settled.length < n) await new Promise((r) => setTimeout(r, 250));
-  const answered = [...msalBurst.settled];
   const after = counts();
-  const msalTimes = answered.map((s) => s.ms);
   const sum = (pick: (o: OutageRow) => number) => outages.reduce((s, o) => s + pick(o), 0);
+  const { answered, errors, p50Ms, p99Ms, maxMs } = settledFigures([...msalBurst.settled], n);
   outages.push({
-    ...{ client: 'msal', label: 'msal-node defaults', calls: n, answered: answered.length, waitedMs: performance.now() - msalBurst.startedAt },
+    ...{ client: 'msal', label: 'msal-node defaults', calls: n, answered, waitedMs: performance.now() - msalBurst.startedAt, p50Ms, p99Ms, maxMs, errors },
     // Counted over the whole window: ours' requests are subtracted.
     ...{ tokenRequests: after.token - before.token - sum((o) => o.tokenRequests), discoveryRequests: after.discovery - before.discovery - sum((o) => o.discoveryRequests) },
-    ...{ p50Ms: answered.length === n ? percentile(msalTimes, 0.5) : undefined, p99Ms: answered.length === n ? percentile(msalTimes, 0.99) : undefined, maxMs: answered.length > 0 ? Math.max(...msalTimes) : undefined, errors: errorsOf(answered) },
   });
   authority.clearTokenFaults();
   await Promise.race([authority.close(), new Promise((r) => setTimeout(r, 3_000))]); // close() drops the hung sockets; no straggler holds the run
@@ -169,99 +166,46 @@ const LAB_MSAL_HANG_MS = 300_900; // msal-node lab §5c: a network_error after 3
 
 function render(r: Result, node20?: Result) {
   const row = (x: Result, scenario: string, state: string, client: string) => x.bursts.find((b) => b.scenario === scenario && b.state === state && b.client === client)!;
-  const [a, aMsal, aWarm, aMsalWarm] = [row(r, 'one user', 'cold', 'ours'), row(r, 'one user', 'cold', 'msal'), row(r, 'one user', 'warm', 'ours'), row(r, 'one user', 'warm', 'msal')];
-  const [b, bMsal, bWarm, bMsalWarm] = [row(r, 'many users', 'cold', 'ours'), row(r, 'many users', 'cold', 'msal'), row(r, 'many users', 'warm', 'ours'), row(r, 'many users', 'warm', 'msal')];
+  const one = { cold: row(r, 'one user', 'cold', 'ours'), msal: row(r, 'one user', 'cold', 'msal'), warm: row(r, 'one user', 'warm', 'ours'), msalWarm: row(r, 'one user', 'warm', 'msal') };
+  const many = { cold: row(r, 'many users', 'cold', 'ours'), msal: row(r, 'many users', 'cold', 'msal'), warm: row(r, 'many users', 'warm', 'ours'), msalWarm: row(r, 'many users', 'warm', 'msal') };
   const outage = (x: Result, label: string) => x.outages.find((o) => o.label === label)!;
-  const [o10, o2, o2cold, msalOut] = ['default deadline', 'deadline 2 s', 'deadline 2 s, cold client', 'msal-node defaults'].map((l) => outage(r, l)) as [OutageRow, OutageRow, OutageRow, OutageRow];
-  const perCall = (x: BurstRow) => (x.tokenRequests / x.calls).toFixed(2);
-  const errorList = (errors: Record<string, number>) => Object.entries(errors).map(([k, v]) => `${k} ×${int(v)}`).join(', ');
-  const plural = (n: number, word: string) => `${int(n)} ${word}${n === 1 ? '' : 's'}`;
-  const burstTable = (x: Result) =>
-    table(
-      ['burst', 'client state', 'client', 'calls', 'token (OBO) requests', 'target', 'discovery GETs', 'distinct tokens returned', 'failed', 'p50 time-to-answer', 'p99', 'follow-up: requests / calls'],
-      'lllrrrrrrrrr',
-      x.bursts.map((b) => [b.scenario === 'one user' ? `1 user × ${int(b.calls)}` : `${int(b.users)} users × ${b.callsPerUser}`, b.state, b.client === 'ours' ? 'nestjs-obo' : 'msal-node (shared CCA)', int(b.calls), `**${int(b.tokenRequests)}**`, b.target === undefined ? '–' : int(b.target), int(b.discoveryRequests), int(b.distinctTokens), b.failed === 0 ? '0' : `${int(b.failed)} (${errorList(b.errors)})`, ms(b.p50Ms), ms(b.p99Ms), b.followUp ? `${int(b.followUp.tokenRequests)} / ${int(b.followUp.calls)}` : '–']),
-    );
-  const outageTable = (x: Result) =>
-    table(
-      ['client', 'calls', 'answered', 'p50', 'p99', 'max', 'token requests', 'of which arrived after the last caller’s deadline', 'discovery GETs', 'errors'],
-      'lrrrrrrrrl',
-      [
-        ...x.outages.map((o) => [o.client === 'ours' ? `nestjs-obo, ${o.label}` : 'msal-node (shared CCA, defaults)', int(o.calls), o.answered === o.calls ? int(o.answered) : `**${int(o.answered)}** within ${ms(o.waitedMs)}`, o.p50Ms === undefined ? `> ${ms(o.waitedMs)}` : ms(o.p50Ms), o.p99Ms === undefined ? `> ${ms(o.waitedMs)}` : ms(o.p99Ms), o.maxMs === undefined ? '–' : ms(o.maxMs), int(o.tokenRequests), o.tokenRequestsAfterDeadline === undefined ? '–' : int(o.tokenRequestsAfterDeadline), int(o.discoveryRequests), errorList(o.errors) || '–']),
-        ['msal-node, measured by the lab (msal-node lab, §5c; not this run)', 1, 1, '300.9 s', '300.9 s', '300.9 s', '–', '–', '–', 'network_error'],
-      ],
-    );
-  const late = r.outages.filter((o) => (o.tokenRequestsAfterDeadline ?? 0) > 0);
-  const msalScaled = bMsal.users !== r.config.users;
+  const [o10, o2, o2cold, msal] = ['default deadline', 'deadline 2 s', 'deadline 2 s, cold client', 'msal-node defaults'].map((l) => outage(r, l)) as [OutageRow, OutageRow, OutageRow, OutageRow];
   const t = r.foreignCpu.outageTimed;
+  const late = r.outages.filter((o) => (o.tokenRequestsAfterDeadline ?? 0) > 0);
   return {
     vars: {
-      date: r.date,
-      duration: r.durationSeconds,
       foreign: foreignCpuLine(r.foreignCpu, { what: `our outage rows (${t.wallSeconds.toFixed(0)} s)`, ...t }),
-      machine: machineLine(r.machine, r.loadAverageAtEnd),
-      msalNode: r.versions['@azure/msal-node']!,
-      msalCommon: r.versions['@azure/msal-common']!,
-      bursts: burstTable(r),
-      outages: outageTable(r),
-      node: r.machine.node,
-      vsNode20: node20 ? `p99 time-to-answer with the 2 s deadline ${ms(o2.p99Ms)} (Node 20: ${ms(outage(node20, 'deadline 2 s').p99Ms)}); ours' many-users burst wall time ${ms(bWarm.wallMs)} warm (Node 20: ${ms(row(node20, 'many users', 'warm', 'ours').wallMs)})` : '',
-      aCalls: int(a.calls),
-      aCold: plural(a.tokenRequests, 'token request'),
-      aWarm: int(aWarm.tokenRequests),
-      aDiscovery: plural(a.discoveryRequests, 'discovery GET'),
-      aMsalWarm: int(aMsalWarm.tokenRequests),
-      aMsalRatio: times(aMsalWarm.tokenRequests / Math.max(1, aWarm.tokenRequests)),
-      aMsalCold: plural(aMsal.tokenRequests, 'token request'),
-      aMsalDiscovery: int(aMsal.discoveryRequests),
-      aMsalLuck: aMsal.tokenRequests < aMsal.calls / 2 ? ': cold, its calls are spread out by their own discovery requests, so the first token came back before most of the others looked in the cache; that is luck of timing on loopback (the lab saw 100 token requests for 100 cold calls with 50 ms of provider latency, §3), not coalescing' : '',
-      users: int(r.config.users),
-      callsPerUser: r.config.callsPerUser,
-      bCold: int(b.tokenRequests),
-      bWarm: int(bWarm.tokenRequests),
-      bCalls: int(b.calls),
-      bDiscovery: plural(b.discoveryRequests, 'discovery GET'),
-      bMsalScaled: msalScaled ? ` (${int(bMsal.users)} users × ${bMsal.callsPerUser}, scaled down: see Method)` : '',
-      bMsalWarm: int(bMsalWarm.tokenRequests),
-      bMsalCalls: int(bMsalWarm.calls),
-      bMsalPerCall: perCall(bMsalWarm),
-      bOursPerCall: perCall(bWarm),
-      bMsalCold: int(bMsal.tokenRequests),
-      bMsalColdDiscovery: int(bMsal.discoveryRequests),
-      outageCalls: int(o10.calls),
+      bursts: r.bursts.map((b) => ({ ...b, label: b.users === 1 ? `1 user × ${int(b.calls)}` : `${int(b.users)} users × ${b.callsPerUser}`, errorText: errorList(b.errors) })),
+      outages: r.outages.map((o) => ({ ...o, name: o.client === 'ours' ? `nestjs-obo, ${o.label}` : 'msal-node (shared CCA, defaults)', all: o.answered === o.calls, errorText: errorList(o.errors) })),
+      one,
+      many,
+      o10,
+      o2,
+      o2cold,
+      msal,
+      o2p99Node20: node20 && outage(node20, 'deadline 2 s').p99Ms,
+      manyWarmWall20: node20 && row(node20, 'many users', 'warm', 'ours').wallMs,
+      msalWarmRatio: one.msalWarm.tokenRequests / Math.max(1, one.warm.tokenRequests),
+      msalLuck: one.msal.tokenRequests < one.msal.calls / 2,
+      msalScaled: many.msal.users !== r.config.users,
+      perCall: { msal: many.msalWarm.tokenRequests / many.msalWarm.calls, ours: many.warm.tokenRequests / many.warm.calls },
       oursErrors: Object.keys(o10.errors).join(', '),
-      o10p50: ms(o10.p50Ms),
-      o10p99: ms(o10.p99Ms),
-      shortDeadline: r.config.shortDeadlineMs,
-      o2p50: ms(o2.p50Ms),
-      o2p99: ms(o2.p99Ms),
-      o2coldP99: ms(o2cold.p99Ms),
-      msalAnswered: int(msalOut.answered),
-      msalWaited: ms(msalOut.waitedMs),
-      vsLab10: times(LAB_MSAL_HANG_MS / (o10.p99Ms ?? 1)),
-      vsLab2: times(LAB_MSAL_HANG_MS / (o2.p99Ms ?? 1)),
-      afterDeadline: late.length === 0
-        ? "none of ours reached the authority after the last caller's deadline: a call whose deadline has passed sends nothing more, even when msal finishes its own work later (unit-tested with a slow client assertion)."
-        : `counted by the authority after the last caller's deadline (${late.map((o) => `${o.label}: ${int(o.tokenRequestsAfterDeadline!)} of ${int(o.tokenRequests)}`).join('; ')}). The authority runs on this process's event loop under the burst, so a request sent just before the deadline can be read after it; the library sends nothing for a call whose deadline has passed, even when msal finishes its own work later (unit-tested with a slow client assertion).`,
-      warm2s: o2.tokenRequests < o2.calls ? `\n- **Warm client, 2 s:** ${int(o2.tokenRequests)} of ${int(o2.calls)} token requests reached the authority before the deadline: each call opens its own TLS connection and runs msal's request building, and this process (client and authority on the same 2 cores) did not get through ${int(o2.calls)} of them in 2 s (with the 10 s deadline all ${int(o10.tokenRequests)} arrived). The calls still answered at the deadline.` : '',
-      sameUserCalls: int(r.config.sameUserCalls),
-      totalCalls: int(r.config.users * r.config.callsPerUser),
-      msalMethod: msalScaled
-        ? `ran ${int(bMsal.users)} users × ${bMsal.callsPerUser} (${int(bMsal.calls)} concurrent calls). msal-node opens a connection per concurrent call (undici's pool is unbounded), and 10,000 at once overrun this setup (client and authority share one process and its 20,000 file descriptors): in a trial run with 1,000 users most of its calls failed with \`network_error\` / \`endpoints_resolution_error\` before reaching the authority. The requests-per-call figure is what carries over.`
-        : `ran the same ${int(r.config.users)} users × ${r.config.callsPerUser} calls.`,
-      msalWait: r.config.msalWaitSeconds,
+      vsLab: { o10: LAB_MSAL_HANG_MS / (o10.p99Ms ?? 1), o2: LAB_MSAL_HANG_MS / (o2.p99Ms ?? 1) },
+      late: late.map((o) => `${o.label}: ${int(o.tokenRequestsAfterDeadline!)} of ${int(o.tokenRequests)}`).join('; '),
+      warm2sShort: o2.tokenRequests < o2.calls,
+      totalCalls: r.config.users * r.config.callsPerUser,
     },
     chart: barChart('Cold bursts and a hung provider: nestjs-obo vs plain msal-node', `log scales unless linear · blue: nestjs-obo · red: msal-node · hollow dashed bar: a lower bound (we stopped waiting) · Node ${r.machine.node}`, [
-      { title: `Token requests: ${int(a.calls)} concurrent first calls of one user (warm clients)`, unit: 'count', bars: [{ label: 'nestjs-obo', value: aWarm.tokenRequests, color: BLUE }, { label: 'msal-node', value: aMsalWarm.tokenRequests, color: RED }] },
-      { title: 'Discovery GETs: the same burst on cold clients', unit: 'count', bars: [{ label: 'nestjs-obo', value: a.discoveryRequests, color: BLUE }, { label: 'msal-node', value: aMsal.discoveryRequests, color: RED }] },
-      { title: `Token requests per 1,000 calls: users × ${r.config.callsPerUser} concurrent calls (warm)`, unit: 'count', bars: [{ label: `nestjs-obo (${int(bWarm.users)} users)`, value: (bWarm.tokenRequests / bWarm.calls) * 1000, color: BLUE }, { label: `msal-node (${int(bMsalWarm.users)} users)`, value: (bMsalWarm.tokenRequests / bMsalWarm.calls) * 1000, color: RED }] },
+      { title: `Token requests: ${int(one.cold.calls)} concurrent first calls of one user (warm clients)`, unit: 'count', bars: [{ label: 'nestjs-obo', value: one.warm.tokenRequests, color: BLUE }, { label: 'msal-node', value: one.msalWarm.tokenRequests, color: RED }] },
+      { title: 'Discovery GETs: the same burst on cold clients', unit: 'count', bars: [{ label: 'nestjs-obo', value: one.cold.discoveryRequests, color: BLUE }, { label: 'msal-node', value: one.msal.discoveryRequests, color: RED }] },
+      { title: `Token requests per 1,000 calls: users × ${r.config.callsPerUser} concurrent calls (warm)`, unit: 'count', bars: [{ label: `nestjs-obo (${int(many.warm.users)} users)`, value: (many.warm.tokenRequests / many.warm.calls) * 1000, color: BLUE }, { label: `msal-node (${int(many.msalWarm.users)} users)`, value: (many.msalWarm.tokenRequests / many.msalWarm.calls) * 1000, color: RED }] },
       {
         title: `p99 time-to-answer of ${int(o10.calls)} calls, token endpoint hung`,
         unit: 'ms',
         bars: [
           { label: `nestjs-obo, ${r.config.shortDeadlineMs / 1000} s deadline`, value: o2.p99Ms ?? 0, color: BLUE },
           { label: 'nestjs-obo, default 10 s', value: o10.p99Ms ?? 0, color: BLUE },
-          { label: 'msal-node, this run', value: msalOut.waitedMs, color: RED, open: true, text: `no answer in ${ms(msalOut.waitedMs)}` },
+          { label: 'msal-node, this run', value: msal.waitedMs, color: RED, open: true, text: `no answer in ${ms(msal.waitedMs)}` },
           { label: 'msal-node, measured by the lab', value: LAB_MSAL_HANG_MS, color: RED },
         ],
       },

@@ -4,7 +4,7 @@
 import type { Principal } from '../libs/obo/src/index.js';
 import { BLUE, GREY, lineChart } from './lib/chart.js';
 import { entraOptions, MintingExchanger, mintAssertion, oboModule, principalFor, startFixture, syntheticPrincipal, VariantExchanger } from './lib/fixture.js';
-import { benchMain, ForeignCpu, foreignCpuLine, header, int, kb, log, machineLine, mb, pick, table, type RunHeader } from './lib/report.js';
+import { benchMain, ForeignCpu, foreignCpuLine, header, int, log, mb, pick, type RunHeader } from './lib/report.js';
 import { heapAfterGc, pool, type HeapFigures } from './lib/stats.js';
 
 const NAME = 'resilience-churn';
@@ -107,54 +107,27 @@ async function run(): Promise<Result> {
 function render(r: Result, node20?: Result) {
   const max = r.config.cacheMaxEntries;
   const empty = r.emptyCacheHeapBytes;
-  const full = r.samples.find((s) => s.users === max)!;
+  const perUser = (x: Result) => (x.samples.find((s) => s.users === x.config.cacheMaxEntries)!.heapUsedBytes - x.emptyCacheHeapBytes) / x.config.cacheMaxEntries;
   const plateau = r.samples.filter((s) => s.users >= r.config.sampleEvery);
   const heaps = plateau.map((s) => s.heapUsedBytes);
-  const [lo, hi] = [Math.min(...heaps), Math.max(...heaps)];
-  const perUser = (x: Result) => (x.samples.find((s) => s.users === x.config.cacheMaxEntries)!.heapUsedBytes - x.emptyCacheHeapBytes) / x.config.cacheMaxEntries;
   // Least-squares slope of heapUsed over the plateau, bytes per 100,000 users.
   const xs = plateau.map((s) => s.users / 100_000);
-  const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const my = heaps.reduce((a, b) => a + b, 0) / heaps.length;
+  const [mx, my] = [xs.reduce((a, b) => a + b, 0) / xs.length, heaps.reduce((a, b) => a + b, 0) / heaps.length];
   const slope = xs.length < 2 ? 0 : xs.reduce((sum, x, i) => sum + (x - mx) * (heaps[i]! - my), 0) / xs.reduce((sum, x) => sum + (x - mx) ** 2, 0);
-  const samplesTable = (x: Result) =>
-    table(
-      ['distinct users so far', 'heapUsed after gc', 'growth since the empty cache', 'cache entries', 'per-user index entries', 'RSS'],
-      'rrrrrr',
-      x.samples.map((s) => [int(s.users), mb(s.heapUsedBytes), mb(s.heapUsedBytes - x.emptyCacheHeapBytes), int(s.cacheEntries), int(s.ownerIndexEntries), mb(s.rssBytes)]),
-    );
+  const [lo, hi] = [Math.min(...heaps), Math.max(...heaps)];
   return {
     vars: {
-      maxEntries: int(max),
-      streamed: int(r.streamedUsers),
-      sampleEvery: int(r.config.sampleEvery),
-      downstreamChars: int(r.downstreamTokenLengthChars),
-      date: r.date,
-      duration: r.durationSeconds,
-      streamSeconds: r.streamSeconds.toFixed(1),
-      usersPerSecond: int(r.streamedUsers / r.streamSeconds),
       foreign: foreignCpuLine(r.foreignCpu),
-      machine: machineLine(r.machine, r.loadAverageAtEnd),
-      lruCache: r.versions['lru-cache']!,
-      table: samplesTable(r),
-      node: r.machine.node,
-      vsNode20: node20 ? `heap per cached user ${kb(perUser(r))} on Node 24 vs ${kb(perUser(node20))} on Node 20` : '',
-      plateauFrom: int(plateau[0]?.users ?? 0),
-      plateauMin: mb(lo),
-      plateauMax: mb(hi),
-      spread: mb(hi - lo),
-      slope: (slope / 1048576).toFixed(2),
-      flat: plateau.length > 1 && (hi - lo) / (full.heapUsedBytes - empty) < 0.25 ? '**flat**' : '**not flat**',
-      indexAtEnd: int(r.samples.at(-1)!.ownerIndexEntries),
-      perUser: kb(perUser(r)),
-      cap: mb(perUser(r) * max),
-      msalMillion: ((5.2 * 1_000_000) / 1024 / 1024).toFixed(1),
-      partial: r.stoppedByTime || r.streamedUsers < 1_000_000 ? `\n- **Not the full million:** the run stopped at ${int(r.streamedUsers)} users (${r.stoppedByTime ? `the ${r.config.maxSeconds} s budget` : 'configured'}). Each further user replaces the least recently used entry, the same work as every user after the ${int(max)}th measured here, so the plateau is expected to continue; that part is extrapolation.` : '',
-      lifetime: r.tokenLifetimeSeconds,
-      concurrency: r.config.concurrency,
-      assertionChars: int(r.assertionLengthChars),
-      warmUsers: int(2 * max),
-      empty: mb(empty),
+      table: r.samples.map((s) => ({ ...s, growth: s.heapUsedBytes - empty })),
+      perUser: perUser(r),
+      perUser20: node20 && perUser(node20),
+      plateau: { from: plateau[0]?.users ?? 0, lo, hi, spread: hi - lo, slopeMb: slope / 1048576, flat: plateau.length > 1 && (hi - lo) / (perUser(r) * max) < 0.25 },
+      usersPerSecond: r.streamedUsers / r.streamSeconds,
+      indexAtEnd: r.samples.at(-1)!.ownerIndexEntries,
+      cap: perUser(r) * max,
+      msalMillionGb: (5.2 * 1_000_000) / 1024 / 1024,
+      partial: r.stoppedByTime || r.streamedUsers < 1_000_000,
+      warmUsers: 2 * max,
     },
     chart: lineChart({
       title: `nestjs-obo token cache under churn: heapUsed after gc (default bound ${int(max)} entries)`,

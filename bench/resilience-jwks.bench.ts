@@ -6,7 +6,7 @@ import { barChart, BLUE, RED } from './lib/chart.js';
 import { startChild, type ChildServer } from './lib/child.js';
 import { LocalAuthority } from '../libs/obo/testing/index.js';
 import { closedLoop, get, keepAlive, type Reply } from './lib/load.js';
-import { benchMain, ForeignCpu, foreignCpuLine, header, int, log, machineLine, ms, pick, table, times, type RunHeader } from './lib/report.js';
+import { benchMain, ForeignCpu, foreignCpuLine, header, int, log, ms, pick, type RunHeader } from './lib/report.js';
 import { percentile, tally } from './lib/stats.js';
 import type { Flood, FloodResult } from './servers/flood.worker.js';
 import type { InboundServerConfig } from './servers/inbound.server.js';
@@ -169,74 +169,28 @@ async function run(): Promise<Result> {
 
 function render(r: Result, node20?: Result) {
   const statuses = (s: Record<string, number>) => Object.entries(s).map(([k, v]) => `${k === '0' ? 'error' : k} ×${int(v)}`).join(', ');
-  const plural = (n: number, one: string, many: string) => `${int(n)} ${n === 1 ? one : many}`;
-  const watched = r.rotation.watchedSeconds.toFixed(0);
   const flood = (x: Result, key: AppKey) => x.floods.find((f) => f.app === key)!;
   const [ours, base] = [flood(r, 'ours'), flood(r, 'baseline')];
   const [rOurs, rBase] = [r.rotation.ours, r.rotation.baseline];
-  const floodTable = (x: Result) =>
-    table(
-      ['app', 'flood requests (their answers)', 'JWKS GETs during the flood', 'discovery GETs', 'legit p50 without flood', 'with flood', 'ratio', 'legit p99 without flood', 'with flood', 'ratio', 'legit requests/s without → with', 'legit answers with flood'],
-      'lrrrrrrrrrrl',
-      APPS.map(({ key }) => flood(x, key)).map((f) => [f.name, `${int(f.flood.sent)} in ${ms(f.flood.durationMs)} (${statuses(f.flood.statuses)})`, `**${int(f.jwksFetches)}**`, int(f.discoveryFetches), ms(f.quiet.p50Ms), ms(f.during.p50Ms), times(f.during.p50Ms / f.quiet.p50Ms), ms(f.quiet.p99Ms), ms(f.during.p99Ms), times(f.during.p99Ms / f.quiet.p99Ms), `${int(f.quiet.throughputPerS)} → ${int(f.during.throughputPerS)}`, statuses(f.during.statuses)]),
-    );
-  const rotationTable = (x: Result) =>
-    table(
-      ['app', 'first new-key token accepted after', 'new-key tokens rejected before that', 'random-kid requests meanwhile', 'JWKS GETs meanwhile'],
-      'lrrrr',
-      APPS.map(({ key, name }) => {
-        const o = x.rotation[key];
-        return [name, o.firstAcceptedAfterSeconds === undefined ? `**never** in ${x.rotation.watchedSeconds.toFixed(0)} s` : `**${o.firstAcceptedAfterSeconds.toFixed(1)} s**`, `${int(o.rejectedBeforeFirstAccept)} of ${int(o.probes)} (${statuses(o.statuses)})`, `${int(o.trickleRequests)} (${statuses(o.trickleStatuses)})`, int(o.jwksFetches)];
-      }),
-    );
+  const watched = r.rotation.watchedSeconds.toFixed(0);
   const timedMs = r.floods.reduce((s, f) => s + f.timedMs, 0);
-  const since = ours.secondsSinceLastFetchAtFloodStart;
+  const ratios = (f: FloodRow) => ({ p50: f.during.p50Ms / f.quiet.p50Ms, p99: f.during.p99Ms / f.quiet.p99Ms });
   return {
     vars: {
-      floodRequests: int(r.config.floodRequests),
-      floodRate: int(r.config.floodRate),
-      floodConcurrency: r.config.floodConcurrency,
-      legitConcurrency: r.config.legitConcurrency,
-      legitUsers: int(r.config.legitUsers),
-      date: r.date,
-      duration: r.durationSeconds,
       foreign: foreignCpuLine(r.foreignCpu, { what: `the latency phases (${ms(timedMs)}; the rest of the run is the rotation watch, whose result does not depend on CPU)`, seconds: r.floods.reduce((s, f) => s + f.foreignCpuSeconds, 0), wallSeconds: timedMs / 1000 }),
-      machine: machineLine(r.machine, r.loadAverageAtEnd),
-      jwksRsa: r.versions['jwks-rsa']!,
-      limiter: r.versions.limiter!,
-      passportJwt: r.versions['passport-jwt']!,
-      nestjsPassport: r.versions['@nestjs/passport']!,
-      floods: floodTable(r),
-      rotation: rotationTable(r),
-      node: r.machine.node,
-      vsNode20: node20 ? `JWKS GETs during the flood: ours ${flood(node20, 'ours').jwksFetches}, the recipe ${flood(node20, 'baseline').jwksFetches}; legit throughput without a flood ours ${int(ours.quiet.throughputPerS)} req/s on Node 24 vs ${int(flood(node20, 'ours').quiet.throughputPerS)} on Node 20` : '',
+      floods: APPS.map(({ key }) => flood(r, key)).map((f) => ({ ...f, ...ratios(f), answers: statuses(f.flood.statuses), legit: statuses(f.during.statuses) })),
+      rotationTable: APPS.map(({ key, name }) => ({ ...r.rotation[key], name, probeStatuses: statuses(r.rotation[key].statuses), trickle: statuses(r.rotation[key].trickleStatuses) })),
+      ours: { ...ours, ...ratios(ours) },
+      base: { ...base, ...ratios(base) },
+      rOurs,
+      rBase,
+      ours20: node20 && flood(node20, 'ours'),
+      base20: node20 && flood(node20, 'baseline'),
       watched,
-      trickleRate: r.config.trickleRate,
-      windowReopens: r.rotation.windowReopensAfterS.toFixed(0),
-      oursJwks: `${int(ours.jwksFetches)}** JWKS GET${ours.jwksFetches === 1 ? '' : 's'}`,
-      oursSent: int(ours.flood.sent),
-      oursWhy: since !== undefined && since < 30
-        ? `: the flood began ${since.toFixed(0)} s after its last key-set fetch, inside the 30 s cooldown during which an unknown \`kid\` triggers no refetch (once it has passed, one unknown \`kid\` refetches and concurrent ones share that fetch)`
-        : ': an unknown `kid` refetches the key set at most once per 30 s cooldown, and concurrent unknown kids share that fetch',
-      oursTrickle: int(rOurs.trickleRequests),
-      oursWatchFetches: plural(rOurs.jwksFetches, 'fetch', 'fetches'),
-      baseJwks: int(base.jwksFetches),
-      baseWarmUp: base.jwksFetches < 5 ? ' (its warm-up had used one: the first lookup of the valid key)' : '',
-      oursP99: `${ms(ours.quiet.p99Ms)} → ${ms(ours.during.p99Ms)} (${times(ours.during.p99Ms / ours.quiet.p99Ms)})`,
-      baseP99: `${ms(base.quiet.p99Ms)} → ${ms(base.during.p99Ms)} (${times(base.during.p99Ms / base.quiet.p99Ms)})`,
-      oursP50: times(ours.during.p50Ms / ours.quiet.p50Ms),
-      baseP50: times(base.during.p50Ms / base.quiet.p50Ms),
-      throughput: `${int(ours.quiet.throughputPerS)} vs ${int(base.quiet.throughputPerS)} requests/s; during it: ${int(ours.during.throughputPerS)} vs ${int(base.during.throughputPerS)}`,
-      sameTail: Math.abs(ours.during.p99Ms / base.during.p99Ms - 1) < 0.15 ? ' Both p99s during the flood land near the same value: with four busy processes on two cores, that tail is mostly time spent waiting for a core, whatever the app does.' : '',
-      oursRotation: rOurs.firstAcceptedAfterSeconds === undefined ? `**never** within ${watched} s` : `after **${rOurs.firstAcceptedAfterSeconds.toFixed(1)} s**`,
-      baseRotation: rBase.firstAcceptedAfterSeconds === undefined ? `rejected **every** new-key token for the ${watched} s we watched` : `accepted it after **${rBase.firstAcceptedAfterSeconds.toFixed(1)} s**`,
-      baseWatchFetches: `${int(rBase.jwksFetches)} JWKS GET${rBase.jwksFetches === 1 ? '' : 's'}`,
-      baseReopened: rBase.jwksFetches > 0
-        ? ` When the window reopened (~${r.rotation.windowReopensAfterS.toFixed(0)} s after the rotation) its lookups went to whichever tokens came first: ${rBase.firstAcceptedAfterSeconds === undefined ? 'all to random kids, so the new key stayed out' : `one of them was our new-key probe, by luck of timing (the trickle sends a random kid every ${ms(1000 / r.config.trickleRate)})`}.`
-        : '',
-      tokenChars: int(r.tokenLengthChars),
-      warmRequests: int(r.config.warmRequests),
-      quiet: ms(r.config.quietMs),
+      inCooldown: ours.secondsSinceLastFetchAtFloodStart !== undefined && ours.secondsSinceLastFetchAtFloodStart < 30,
+      baseWarmUpUsedOne: base.jwksFetches < 5,
+      sameTail: Math.abs(ours.during.p99Ms / base.during.p99Ms - 1) < 0.15,
+      trickleEvery: 1000 / r.config.trickleRate,
       achieved: r.floods.map((f) => `${int(f.flood.achievedRatePerS)}/s against ${f.app === 'ours' ? 'ours' : 'the recipe'}`).join(', '),
     },
     chart: barChart(`JWKS flood (${int(r.config.floodRequests)} random kids): nestjs-obo vs passport-jwt + jwks-rsa`, `blue: nestjs-obo · red: the docs recipe · Node ${r.machine.node}`, [
@@ -245,10 +199,7 @@ function render(r: Result, node20?: Result) {
       {
         title: 'Time until a token signed with a rotated key is accepted',
         unit: 'ms',
-        bars: [
-          { label: 'nestjs-obo', value: (rOurs.firstAcceptedAfterSeconds ?? r.rotation.watchedSeconds) * 1000, color: BLUE, open: rOurs.firstAcceptedAfterSeconds === undefined },
-          { label: 'recipe', value: (rBase.firstAcceptedAfterSeconds ?? r.rotation.watchedSeconds) * 1000, color: RED, open: rBase.firstAcceptedAfterSeconds === undefined, text: rBase.firstAcceptedAfterSeconds === undefined ? `never in ${watched} s` : undefined },
-        ],
+        bars: [rOurs, rBase].map((o, i) => ({ label: i === 0 ? 'nestjs-obo' : 'recipe', color: i === 0 ? BLUE : RED, value: (o.firstAcceptedAfterSeconds ?? r.rotation.watchedSeconds) * 1000, open: o.firstAcceptedAfterSeconds === undefined, text: o.firstAcceptedAfterSeconds === undefined ? `never in ${watched} s` : undefined })),
       },
     ]),
   };

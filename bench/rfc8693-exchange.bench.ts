@@ -7,8 +7,8 @@ import type * as client from 'openid-client';
 import type { Principal, TokenAcquisition } from '../libs/obo/src/index.js';
 import { barChart, BLUE, RED } from './lib/chart.js';
 import { baselineExchange, entraOptions, mintAssertion, mintOidcAssertion, oboModule, oidcOptions, openidClientBaseline, principalFor, startFixture, startOidcFixture, syntheticPrincipal, VariantExchanger, type Ours } from './lib/fixture.js';
-import { benchMain, ForeignCpu, foreignCpuLine, header, int, log, machineLine, ms, pick, table, times, us, type RunHeader } from './lib/report.js';
-import { percentile, pool, runBurst, sample, startBurst, summarize, tally, type LatencySummary, type SamplingBounds, type Settlement } from './lib/stats.js';
+import { benchMain, ForeignCpu, foreignCpuLine, header, int, log, ms, pick, times, us, type RunHeader } from './lib/report.js';
+import { errorList, pool, runBurst, sample, settledFigures, startBurst, summarize, type LatencySummary, type SamplingBounds, type Settlement } from './lib/stats.js';
 
 const NAME = 'rfc8693-exchange';
 const config = {
@@ -86,7 +86,6 @@ interface Result extends RunHeader {
   readonly outages: readonly OutageRow[];
 }
 
-const errorsOf = (settled: readonly Settlement<unknown>[]) => tally(settled.filter((s) => !s.ok).map((s) => s.error!));
 const perRound = (b: SamplingBounds): SamplingBounds => ({ maxMs: b.maxMs / config.rounds, minSamples: Math.ceil(b.minSamples / config.rounds), maxSamples: Math.ceil(b.maxSamples / config.rounds) });
 
 async function run(): Promise<Result> {
@@ -189,10 +188,10 @@ async function run(): Promise<Result> {
     if (c.exchanges !== c.token) throw new Error(`${scenario}/${who}: ${c.token} token requests but ${c.exchanges} token exchanges`);
     const before = authority.requests.token;
     if (who === 'ours') await runBurst(users, (i) => call(principals[i]!));
-    const t = settled.map((s) => s.ms);
+    const { failed, errors, distinctTokens, p50Ms, p99Ms } = settledFigures(settled, users * callsPerUser);
     bursts.push({
       ...{ scenario, state, client: who, users, callsPerUser, calls: users * callsPerUser, tokenRequests: c.token, discoveryRequests: c.discovery, jwksRequests: c.jwks, tlsConnections, target: who === 'ours' ? users : undefined },
-      ...{ failed: settled.filter((s) => !s.ok).length, errors: errorsOf(settled), distinctTokens: new Set(settled.filter((s) => s.ok).map((s) => s.value)).size, wallMs, p50Ms: percentile(t, 0.5), p99Ms: percentile(t, 0.99) },
+      ...{ failed, errors, distinctTokens, wallMs, p50Ms: p50Ms!, p99Ms: p99Ms! },
       followUp: who === 'ours' ? { calls: users, tokenRequests: authority.requests.token - before } : undefined,
     });
     log(`${scenario} (${state}) / ${who}: ${c.token} token POSTs, ${c.discovery} discovery / ${c.jwks} JWKS GETs, ${tlsConnections} TLS connections, wall ${ms(wallMs)}`);
@@ -231,9 +230,8 @@ async function run(): Promise<Result> {
   for (let i = 0; i < 40 && authority.requests.token - before.token < Math.min(n, config.baselineConnections); i++) await new Promise((r) => setTimeout(r, 50));
   const baselineArrived = authority.requests.token - before.token;
   const row = (client: OutageRow['client'], label: string, settled: Settlement<string>[], waitedMs: number, tokenRequests: number, deadlineMs?: number): OutageRow => {
-    const t = settled.map((s) => s.ms);
-    const all = settled.length === n;
-    return { client, label, deadlineMs, calls: n, answered: settled.length, waitedMs, tokenRequests, p50Ms: all ? percentile(t, 0.5) : undefined, p99Ms: all ? percentile(t, 0.99) : undefined, maxMs: t.length > 0 ? Math.max(...t) : undefined, errors: errorsOf(settled) };
+    const { answered, errors, p50Ms, p99Ms, maxMs } = settledFigures(settled, n);
+    return { client, label, deadlineMs, calls: n, answered, waitedMs, tokenRequests, p50Ms, p99Ms, maxMs, errors };
   };
   const foreignBefore = foreign.seconds();
   const timedFrom = performance.now();
@@ -266,112 +264,52 @@ async function run(): Promise<Result> {
 
 function render(r: Result, node20?: Result) {
   const L = r.hitLevels;
-  const [first, last] = [L[0]!, L.at(-1)!];
   const range = (values: number[], f: (v: number) => string) => {
     const [lo, hi] = [f(Math.min(...values)), f(Math.max(...values))];
     return lo === hi ? lo : `${lo}–${hi}`;
   };
-  const errorList = (errors: Record<string, number>) => Object.entries(errors).map(([k, v]) => `${k} ×${int(v)}`).join(', ');
-  const hitTable = (x: Result) =>
-    table(
-      ['cached users', 'RFC 8693 median', 'p99', 'samples', 'Entra median', 'p99', 'samples', 'RFC 8693 ÷ Entra', 'baseline per call (median)', 'p99', 'calls', 'token requests per call', 'baseline ÷ ours (median)'],
-      'rrrrrrrrrrrrr',
-      x.hitLevels.map((l) => [int(l.users), us(l.ours.medianUs), us(l.ours.p99Us), int(l.ours.samples), us(l.entra.medianUs), us(l.entra.p99Us), int(l.entra.samples), (l.ours.medianUs / l.entra.medianUs).toFixed(2), us(l.baseline.medianUs), us(l.baseline.p99Us), int(l.baseline.calls), l.baseline.requestsPerCall.toFixed(2), times(l.baselineOverOurs)]),
-    );
-  const burstTable = (x: Result) =>
-    table(
-      ['burst', 'state', 'client', 'calls', 'token requests', 'target', 'discovery / JWKS GETs', 'distinct tokens returned', 'failed', 'wall time', 'p50 time-to-answer', 'p99', 'follow-up: requests / calls'],
-      'lllrrrrrrrrrr',
-      x.bursts.map((b) => [b.scenario === 'one user' ? `1 user × ${int(b.calls)}` : `${int(b.users)} users × ${b.callsPerUser}`, b.state, b.client === 'ours' ? 'nestjs-obo (RFC 8693)' : 'openid-client `genericGrantRequest`', int(b.calls), `**${int(b.tokenRequests)}**`, b.target === undefined ? '–' : int(b.target), `${int(b.discoveryRequests)} / ${int(b.jwksRequests)}`, int(b.distinctTokens), b.failed === 0 ? '0' : `${int(b.failed)} (${errorList(b.errors)})`, ms(b.wallMs), ms(b.p50Ms), ms(b.p99Ms), b.followUp ? `${int(b.followUp.tokenRequests)} / ${int(b.followUp.calls)}` : '–']),
-    );
-  const outageTable = (x: Result) =>
-    table(
-      ['client', 'calls', 'answered', 'p50', 'p99', 'max', 'token requests', 'errors'],
-      'lrrrrrrl',
-      x.outages.map((o) => [o.client === 'ours' ? `nestjs-obo, ${o.label}` : `openid-client (defaults: ${x.baselineTimeoutSeconds} s timeout)`, int(o.calls), o.answered === o.calls ? int(o.answered) : `**${int(o.answered)}** within ${ms(o.waitedMs)}`, o.p50Ms === undefined ? `> ${ms(o.waitedMs)}` : ms(o.p50Ms), o.p99Ms === undefined ? `> ${ms(o.waitedMs)}` : ms(o.p99Ms), o.maxMs === undefined ? '–' : ms(o.maxMs), int(o.tokenRequests), errorList(o.errors) || '–']),
-    );
   const burst = (scenario: string, who: string, state?: string) => r.bursts.find((b) => b.scenario === scenario && b.client === who && (state === undefined || b.state === state))!;
-  const a = { cold: burst('one user', 'ours', 'cold'), warm: burst('one user', 'ours', 'warm'), base: burst('one user', 'baseline') };
-  const b = { cold: burst('many users', 'ours', 'cold'), warm: burst('many users', 'ours', 'warm'), base: burst('many users', 'baseline') };
-  const [oDefault, oShort, oBase] = [r.outages[0]!, r.outages[1]!, r.outages[2]!];
+  const [one, many] = (['one user', 'many users'] as const).map((s) => ({ cold: burst(s, 'ours', 'cold'), warm: burst(s, 'ours', 'warm'), base: burst(s, 'baseline') }));
+  const [oDefault, oShort, oBase] = r.outages as [OutageRow, OutageRow, OutageRow];
   const real = (h: Hit) => (h.syntheticUsers === 0 ? `${int(h.realUsers)} real` : `${int(h.realUsers)} real + ${int(h.syntheticUsers)} synthetic`);
   const t = r.foreignCpu.outageTimed;
   const maxLevel = Math.max(...r.config.levels);
   return {
     vars: {
-      date: r.date,
-      duration: r.durationSeconds,
       foreign: foreignCpuLine(r.foreignCpu, { what: `our outage rows (${t.wallSeconds.toFixed(0)} s)`, ...t }),
-      machine: machineLine(r.machine, r.loadAverageAtEnd),
-      versions: Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', '),
-      hits: hitTable(r),
-      bursts: burstTable(r),
-      outages: outageTable(r),
-      node: r.machine.node,
-      vsNode20: node20 ? `median hit at ${int(last.users)} cached users ${us(last.ours.medianUs)} (Node 20: ${us(node20.hitLevels.at(-1)!.ours.medianUs)}); the baseline's exchange per call ${us(last.baseline.medianUs)} (Node 20: ${us(node20.hitLevels.at(-1)!.baseline.medianUs)})` : '',
-      oursFirst: us(first.ours.medianUs),
-      firstUsers: `${int(first.users)} cached ${first.users === 1 ? 'user' : 'users'}`,
-      oursLast: us(last.ours.medianUs),
-      lastUsers: int(last.users),
-      oursGrowth: (last.ours.medianUs / first.ours.medianUs).toFixed(1),
+      hits: L.map((l) => ({ ...l, overEntra: l.ours.medianUs / l.entra.medianUs })),
+      bursts: r.bursts.map((b) => ({ ...b, label: b.users === 1 ? `1 user × ${int(b.calls)}` : `${int(b.users)} users × ${b.callsPerUser}`, errorText: errorList(b.errors) })),
+      outages: r.outages.map((o) => ({ ...o, name: o.client === 'ours' ? `nestjs-obo, ${o.label}` : `openid-client (defaults: ${r.baselineTimeoutSeconds} s timeout)`, all: o.answered === o.calls, errorText: errorList(o.errors) })),
+      first: L[0],
+      last: L.at(-1),
+      last20: node20?.hitLevels.at(-1),
+      oursGrowth: L.at(-1)!.ours.medianUs / L[0]!.ours.medianUs,
       oursP99: range(L.map((l) => l.ours.p99Us), us),
       vsEntra: range(L.map((l) => l.ours.medianUs / l.entra.medianUs), (v) => v.toFixed(2)),
       baselinePerCall: range(L.map((l) => l.baseline.requestsPerCall), (v) => v.toFixed(2)),
       baselineMedian: range(L.map((l) => l.baseline.medianUs), us),
       baselineOverOurs: range(L.map((l) => l.baselineOverOurs), times),
-      aCalls: int(a.cold.calls),
-      aCold: `${int(a.cold.tokenRequests)}** token request${a.cold.tokenRequests === 1 ? '' : 's'}`,
-      aColdFetches: `${int(a.cold.discoveryRequests)} discovery and ${int(a.cold.jwksRequests)} JWKS GET`,
-      aWarm: int(a.warm.tokenRequests),
-      aSame: a.cold.distinctTokens === 1 && a.warm.distinctTokens === 1 ? 'every caller got the same token' : `callers got ${a.cold.distinctTokens} / ${a.warm.distinctTokens} distinct tokens`,
-      aBase: int(a.base.tokenRequests),
-      aRatio: times(a.base.tokenRequests / Math.max(1, a.warm.tokenRequests)),
-      aBaseWall: ms(a.base.wallMs),
-      aWarmWall: ms(a.warm.wallMs),
-      aColdWall: ms(a.cold.wallMs),
-      bUsers: int(b.cold.users),
-      bPerUser: b.cold.callsPerUser,
-      bCold: int(b.cold.tokenRequests),
-      bWarm: int(b.warm.tokenRequests),
-      bCalls: int(b.cold.calls),
-      bColdWall: ms(b.cold.wallMs),
-      bWarmWall: ms(b.warm.wallMs),
-      bBase: int(b.base.tokenRequests),
-      bBaseCalls: int(b.base.calls),
-      bBasePerCall: (b.base.tokenRequests / b.base.calls).toFixed(2),
-      bOursPerCall: (b.warm.tokenRequests / b.warm.calls).toFixed(2),
-      bBaseWall: ms(b.base.wallMs),
-      oursFailed: int(b.cold.failed + b.warm.failed + a.cold.failed + a.warm.failed),
-      baseFailed: int(b.base.failed + a.base.failed),
-      outageCalls: int(r.config.outageCalls),
+      one,
+      many,
+      oneSameToken: one.cold.distinctTokens === 1 && one.warm.distinctTokens === 1,
+      oneRatio: one.base.tokenRequests / Math.max(1, one.warm.tokenRequests),
+      perCall: { base: many.base.tokenRequests / many.base.calls, ours: many.warm.tokenRequests / many.warm.calls },
+      failed: { ours: many.cold.failed + many.warm.failed + one.cold.failed + one.warm.failed, base: many.base.failed + one.base.failed },
+      oDefault,
+      oShort,
+      oBase,
       oursErrors: Object.keys(oShort.errors).join(', '),
-      defaultP99: ms(oDefault.p99Ms),
-      defaultDeadline: (oDefault.deadlineMs ?? 0) / 1000,
-      shortP99: ms(oShort.p99Ms),
-      shortDeadline: r.config.shortDeadlineMs,
-      baselineAnswer: oBase.p99Ms !== undefined
-        ? `openid-client answered at its own default timeout (${r.baselineTimeoutSeconds} s): p50 ${ms(oBase.p50Ms)}, p99 ${ms(oBase.p99Ms)} (${errorList(oBase.errors)}); ours answers ${times(oBase.p99Ms / (oShort.p99Ms ?? 1))} sooner at p99 with the ${r.config.shortDeadlineMs / 1000} s deadline, ${times(oBase.p99Ms / (oDefault.p99Ms ?? 1))} with the default.`
-        : `openid-client answered ${int(oBase.answered)} of ${int(oBase.calls)} calls within the ${ms(oBase.waitedMs)} we waited (its default timeout is ${r.baselineTimeoutSeconds} s).`,
-      baselineConnections: r.config.baselineConnections,
-      baseOutageRequests: int(oBase.tokenRequests),
-      realMax: int(Math.min(r.config.realMax, maxLevel)),
-      subjectChars: r.tokens.subjectTokenChars,
-      issuedChars: r.tokens.issuedTokenChars,
-      concurrency: r.config.populateConcurrency,
-      entraRealMax: int(Math.min(r.config.entraRealMax, maxLevel)),
+      baseErrors: errorList(oBase.errors),
+      baseOverShort: (oBase.p99Ms ?? 0) / (oShort.p99Ms ?? 1),
+      baseOverDefault: (oBase.p99Ms ?? 0) / (oDefault.p99Ms ?? 1),
+      realMax: Math.min(r.config.realMax, maxLevel),
+      entraRealMax: Math.min(r.config.entraRealMax, maxLevel),
       perLevel: L.map((l) => `${int(l.users)}: RFC 8693 ${real(l.ours)}, Entra ${real(l.entra)}`).join('; '),
-      rounds: r.config.rounds,
-      hitMaxS: (r.config.hit.maxMs / 1000).toFixed(1),
-      hitMaxSamples: int(r.config.hit.maxSamples),
-      baselineMaxS: (r.config.baseline.maxMs / 1000).toFixed(1),
-      cacheMaxEntries: int(r.config.cacheMaxEntries),
-      burstTimeout: r.config.burstTimeoutSeconds,
-      burstCalls: int(r.config.users * r.config.callsPerUser),
-      baselineWait: r.config.baselineWaitSeconds,
+      burstCalls: r.config.users * r.config.callsPerUser,
     },
     chart: barChart('The RFC 8693 path: nestjs-obo vs openid-client genericGrantRequest per call', `log scales · blue: nestjs-obo · red: openid-client · hollow dashed bar: a lower bound · Node ${r.machine.node}`, [
-      { title: `Token requests: ${int(a.warm.calls)} concurrent first calls of one user`, unit: 'count', bars: [{ label: 'nestjs-obo', value: a.warm.tokenRequests, color: BLUE }, { label: 'openid-client', value: a.base.tokenRequests, color: RED }] },
-      { title: `Token requests: ${int(b.warm.users)} users × ${b.warm.callsPerUser} concurrent calls`, unit: 'count', bars: [{ label: 'nestjs-obo', value: b.warm.tokenRequests, color: BLUE }, { label: 'openid-client', value: b.base.tokenRequests, color: RED }] },
+      { title: `Token requests: ${int(one.warm.calls)} concurrent first calls of one user`, unit: 'count', bars: [{ label: 'nestjs-obo', value: one.warm.tokenRequests, color: BLUE }, { label: 'openid-client', value: one.base.tokenRequests, color: RED }] },
+      { title: `Token requests: ${int(many.warm.users)} users × ${many.warm.callsPerUser} concurrent calls`, unit: 'count', bars: [{ label: 'nestjs-obo', value: many.warm.tokenRequests, color: BLUE }, { label: 'openid-client', value: many.base.tokenRequests, color: RED }] },
       {
         title: `p99 time-to-answer of ${int(r.config.outageCalls)} calls, token endpoint hung`,
         unit: 'ms',

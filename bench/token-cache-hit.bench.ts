@@ -8,7 +8,7 @@ import { TokenCache } from '../libs/obo/src/outbound/token-cache/token-cache.js'
 import { BLUE, lineChart, RED } from './lib/chart.js';
 import { entraOptions, MintingExchanger, mintAssertion, newMsalClient, oboModule, principalFor, startFixture } from './lib/fixture.js';
 import { MsalCacheSeeder, storageOf, type SeededUser } from './lib/msal-seed.js';
-import { benchMain, header, int, kb, log, machineLine, mb, pick, table, times, us, type RunHeader } from './lib/report.js';
+import { benchMain, header, int, kb, log, mb, pick, times, us, type RunHeader } from './lib/report.js';
 import { heapAfterGc, pool, sample, summarize, type LatencySummary, type SamplingBounds } from './lib/stats.js';
 
 const NAME = 'token-cache-hit';
@@ -204,84 +204,35 @@ async function run(): Promise<Result> {
   };
 }
 
-const mbSmall = (bytes: number) => (Math.abs(bytes) < 52_429 ? '< 0.1 MB' : mb(bytes));
-
 function render(r: Result, node20?: Result) {
   const ours = r.levels.filter((l) => l.ours);
   const msal = r.levels.filter((l) => l.msal);
-  const first = ours[0]!;
-  const last = ours.at(-1)!;
   const o = (l: Level) => l.ours!;
   const m = (l: Level) => l.msal!;
   const steps = ours.filter((l) => l.users > 1 && o(l).marginalHeapPerUserBytes !== undefined);
   const tail = steps.slice(-2).map((l) => o(l).marginalHeapPerUserBytes!);
-  const msalPrev = msal.at(-2) ?? msal[0]!;
-  const msalLast = msal.at(-1)!;
-  const spread = Math.max(...ours.map((l) => o(l).medianUs)) / Math.min(...ours.map((l) => o(l).medianUs));
-  const main = table(
-    ['cached users', 'ours median', 'ours p99', 'ours samples', 'msal median', 'msal p99', 'msal samples', 'msal ÷ ours (median)', 'heapUsed after gc', 'our heap / cached user'],
-    'rrrrrrrrrr',
-    r.levels.map((l) => [int(l.users), us(l.ours?.medianUs), us(l.ours?.p99Us), l.ours ? int(o(l).samples) : '–', us(l.msal?.medianUs), us(l.msal?.p99Us), l.msal ? int(m(l).samples) : '–', times(l.ratioMedian), `${mb(l.heapUsedAfterGcBytes)}${l.msalCacheLive ? '' : ' ¹'}`, l.ours && l.users > 1 ? kb(o(l).cacheHeapPerUserBytes) : '–']),
-  );
-  const largest = (x: Result) => x.levels.filter((l) => l.ours).at(-1)!;
-  const vsNode20 = node20 ? `median hit at ${int(largest(r).users)} cached users ${us(o(largest(r)).medianUs)} vs ${us(o(largest(node20)).medianUs)} (Node 24 ÷ Node 20: ${(o(largest(r)).medianUs / o(largest(node20)).medianUs).toFixed(2)})` : '';
+  const medians = ours.map((l) => o(l).medianUs);
+  const largest = (x: Result) => o(x.levels.filter((l) => l.ours).at(-1)!);
   return {
     vars: {
-      date: r.date,
-      duration: r.durationSeconds,
-      machine: machineLine(r.machine, r.loadAverageAtEnd),
-      msalNode: r.versions['@azure/msal-node']!,
-      msalCommon: r.versions['@azure/msal-common']!,
-      lruCache: r.versions['lru-cache']!,
-      table: main,
-      node: r.machine.node,
-      vsNode20,
-      oursFirst: us(o(first).medianUs),
-      oursFirstUsers: int(first.users),
-      oursLast: us(o(last).medianUs),
-      oursLastUsers: int(last.users),
-      oursSpread: `${spread.toFixed(1)}×`,
-      oursP99: `${us(Math.min(...ours.map((l) => o(l).p99Us)))}–${us(Math.max(...ours.map((l) => o(l).p99Us)))}`,
-      msalFirst: us(m(msal[0]!).medianUs),
-      msalLast: us(m(msalLast).medianUs),
-      msalLastUsers: int(msalLast.users),
-      msalGrowth: times(m(msalLast).medianUs / m(msal[0]!).medianUs),
-      msalPrevUsers: int(msalPrev.users),
-      msalStepGrowth: times(m(msalLast).medianUs / m(msalPrev).medianUs),
-      msalStepUsers: times(msalLast.users / msalPrev.users),
+      table: r.levels.map((l) => ({ ...l, perUser: l.ours && l.users > 1 ? l.ours.cacheHeapPerUserBytes : undefined })),
+      first: ours[0],
+      last: ours.at(-1),
+      largest20: node20 && largest(node20),
+      node24Over20: node20 && largest(r).medianUs / largest(node20).medianUs,
+      spread: Math.max(...medians) / Math.min(...medians),
+      p99: { lo: Math.min(...ours.map((l) => o(l).p99Us)), hi: Math.max(...ours.map((l) => o(l).p99Us)) },
+      msal: { first: msal[0], prev: msal.at(-2) ?? msal[0], last: msal.at(-1) },
+      msalGrowth: m(msal.at(-1)!).medianUs / m(msal[0]!).medianUs,
+      msalStepGrowth: m(msal.at(-1)!).medianUs / m(msal.at(-2) ?? msal[0]!).medianUs,
+      msalStepUsers: msal.at(-1)!.users / (msal.at(-2) ?? msal[0]!).users,
       ratios: r.levels.filter((l) => l.ratioMedian !== undefined).map((l) => `${times(l.ratioMedian)} at ${int(l.users)}`).join(', '),
-      perUser: kb(o(last).cacheHeapPerUserBytes),
       steps: steps.map((l) => `${kb(o(l).marginalHeapPerUserBytes)} (to ${int(l.users)})`).join(', '),
-      flat: tail.length > 1 && Math.max(...tail) / Math.min(...tail) < 1.2 ? 'flat over the large steps' : 'not flat',
-      downstreamChars: int(r.downstreamTokenLengthChars),
-      assertionChars: int(r.assertionLengthChars),
-      msalPerUser: kb(m(msalLast).cacheHeapPerUserBytes),
-      memoryTable: table(
-        ['cached users', 'entries', 'populated real / stubbed', 'cache heap', 'heap per cached user ²', 'marginal heap per user since previous level'],
-        'rrrrrr',
-        ours.map((l) => [int(l.users), int(o(l).cacheEntries), `${int(o(l).realUsers)} / 0`, mbSmall(o(l).cacheHeapBytes), l.users > 1 ? kb(o(l).cacheHeapPerUserBytes) : '(fixed)', l.users > 1 ? kb(o(l).marginalHeapPerUserBytes) : '–']),
-      ),
-      firstLevelHeap: mbSmall(r.heap.oursFirstLevelBytes ?? 0),
-      maxEntries: int(r.config.cacheMaxEntries),
-      maxEntriesRaw: r.config.cacheMaxEntries,
-      ttlArrays: mb(2 * 8 * r.config.cacheMaxEntries),
-      constructionHeap: mb(r.heap.tokenCacheConstructionBytes),
-      constructionExternal: mb(r.heap.tokenCacheConstructionExternalBytes),
-      warmUsers: int(r.config.warmUsers),
-      msalTable: table(
-        ['cached users', 'cache keys', 'populated real / seeded', 'cache heap', 'heap per cached user'],
-        'rrrrr',
-        msal.map((l) => [int(l.users), int(m(l).cacheKeys), `${int(m(l).realUsers)} / ${int(m(l).seededUsers)}`, mbSmall(m(l).cacheHeapBytes), l.users > 1 ? kb(m(l).cacheHeapPerUserBytes) : '–']),
-      ),
-      oursMax: int(last.users),
-      concurrency: r.config.populateConcurrency,
-      msalRealMax: int(r.config.msalRealMax),
-      rounds: r.config.rounds,
-      oursMaxS: int(r.config.ours.maxMs / 1000),
-      oursMaxSamples: int(r.config.ours.maxSamples),
-      msalMaxS: int(r.config.msal.maxMs / 1000),
-      msalMinSamples: r.config.msal.minSamples,
-      msalMaxSamples: int(r.config.msal.maxSamples),
+      flat: tail.length > 1 && Math.max(...tail) / Math.min(...tail) < 1.2,
+      memoryTable: ours.map((l) => ({ ...o(l), users: l.users, perUser: l.users > 1 ? o(l).cacheHeapPerUserBytes : undefined })),
+      msalTable: msal.map((l) => ({ ...m(l), users: l.users, perUser: l.users > 1 ? m(l).cacheHeapPerUserBytes : undefined })),
+      firstLevelHeap: r.heap.oursFirstLevelBytes ?? 0,
+      ttlArrays: 2 * 8 * r.config.cacheMaxEntries,
     },
     chart: lineChart({
       title: 'OBO token cache hit: time per hit vs cached users',

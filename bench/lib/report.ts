@@ -82,17 +82,57 @@ export function readQuick<T>(name: string, on: string): T | undefined {
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : undefined;
 }
 
-export type Vars = Record<string, string | number>;
+/** What a template can reach: nested values, formatted in the template (`{{a.b|int}}`). */
+export type Vars = { readonly [key: string]: unknown };
 
-/** Fills `{{key}}`, `{{node20.key}}` and `{{#node20}}…{{/node20}}` blocks; an unknown key throws. */
-export function fill(template: string, vars: Vars, node20?: Vars): string {
-  const blocks = template.replace(/\{\{#node20\}\}([\s\S]*?)\{\{\/node20\}\}\n?/g, (_, body: string) => (node20 ? body : ''));
-  return blocks.replace(/\{\{(node20\.)?([\w.-]+)\}\}/g, (_, other: string | undefined, key: string) => {
-    const from = other ? node20 : vars;
-    const value = from?.[key];
-    if (value === undefined) throw new Error(`template placeholder {{${other ?? ''}${key}}} has no value`);
-    return String(value);
+const FORMATS: Record<string, (v: number, arg?: string) => string> = {
+  int: (v) => int(v),
+  ms: (v) => ms(v),
+  us: (v) => us(v),
+  kb: (v) => kb(v),
+  mb: (v) => mb(v),
+  mbs: (v) => (Math.abs(v) < 52_429 ? '< 0.1 MB' : mb(v)),
+  times: (v) => times(v),
+  pct: (v, d) => pct(v, Number(d ?? 0)),
+  fixed: (v, d) => v.toFixed(Number(d ?? 2)),
+  sec: (v, d) => (v / 1000).toFixed(Number(d ?? 0)),
+  signed: (v, d) => signed(v, Number(d ?? 1)),
+};
+
+/**
+ * The template renderer. `{{path}}` or `{{path|format}}` / `{{path|format:digits}}` (int, ms, us,
+ * kb, mb, mbs (< 0.1 MB), times, pct, fixed, sec (ms as s), signed); `{{#path}}…{{/path}}` shown when the value is
+ * truthy, `{{^path}}…{{/path}}` when not; `{{#each path as x}}…{{/each}}` once per item of an array
+ * (`{{x.field}}`). A field missing from an existing object prints "–"; any other unknown
+ * top-level name throws.
+ */
+export function fill(text: string, vars: Vars): string {
+  const get = (path: string) => path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], vars);
+  let out = text.replace(/\{\{#each ([\w.-]+) as (\w+)\}\}\n?([\s\S]*?)\{\{\/each\}\}\n?/g, (_, path: string, name: string, body: string) =>
+    ((get(path) as unknown[] | undefined) ?? []).map((item) => fill(body, { ...vars, [name]: item })).join(''), // none: e.g. inside a {{#node20}} block without Node 20 results
+  );
+  for (let before = ''; before !== out; ) {
+    before = out;
+    // A block whose tags stand on their own lines takes those line breaks with it; an inline one keeps the text around it.
+    out = out.replace(/\{\{([#^])([\w.-]+)\}\}(\n?)([\s\S]*?)\{\{\/\2\}\}(\n?)/, (_, kind: string, path: string, open: string, body: string, close: string) =>
+      (Boolean(get(path)) === (kind === '#') ? body : '') + (open ? '' : close),
+    );
+  }
+  return out.replace(/\{\{([\w.-]+)(?:\|(\w+)(?::(\d+))?)?\}\}/g, (_, path: string, format?: string, arg?: string) => {
+    const value = get(path);
+    if (value === undefined || value === null || Number.isNaN(value)) {
+      if (!(path.split('.')[0]! in vars)) throw new Error(`template placeholder {{${path}}} has no value`);
+      return '–';
+    }
+    if (!format) return String(value);
+    if (!FORMATS[format]) throw new Error(`unknown format ${format}`);
+    return FORMATS[format](Number(value), arg);
   });
+}
+
+/** What every section shows about its run. */
+export function runVars(r: RunHeader): Vars {
+  return { ...r, machineLine: machineLine(r.machine, r.loadAverageAtEnd), libraries: Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ') };
 }
 
 export function template(name: string): string {
@@ -121,20 +161,24 @@ export function writeChart(name: string, svg: string): void {
  * the latest JSON. A quick run prints its section to stdout instead.
  */
 export async function benchMain<R extends RunHeader>(name: string, run: () => Promise<R>, render: (r: R, node20?: R) => { vars: Vars; chart?: string }): Promise<void> {
-  if (process.argv.includes('--render')) {
-    const r24 = readLatest<R>(name, 'node24');
-    const r20 = readLatest<R>(name, 'node20');
+  const section = (r: R, node20?: R) => fill(template(name), { ...runVars(r), ...render(r, node20).vars, node20: node20 && { ...runVars(node20), ...render(node20).vars } });
+  if (process.argv.includes('--render') || process.argv.includes('--print')) {
+    // --print: the section from the latest results (quick ones under BENCH_QUICK=1) on stdout, nothing written.
+    const read = quick ? readQuick : readLatest;
+    const [r24, r20] = [read<R>(name, 'node24'), read<R>(name, 'node20')];
     const primary = r24 ?? r20;
     if (!primary) throw new Error(`${name}: no results in bench/results`);
-    const main = render(primary, r24 && r20 ? r20 : undefined);
-    writeSection(name, fill(template(name), main.vars, r24 && r20 ? render(r20).vars : undefined));
-    if (main.chart) writeChart(name, main.chart);
-    log(`rendered BENCHMARKS.md (bench:${name})${main.chart ? ` and bench/${name}.svg` : ''} from ${r24 ? 'node24' : 'node20'}${r24 && r20 ? ' + node20' : ''} results`);
+    const text = section(primary, r24 && r20);
+    if (process.argv.includes('--print')) return void console.log(text);
+    writeSection(name, text);
+    const chart = render(primary).chart;
+    if (chart) writeChart(name, chart);
+    log(`rendered BENCHMARKS.md (bench:${name})${chart ? ` and bench/${name}.svg` : ''} from ${r24 ? 'node24' : 'node20'}${r24 && r20 ? ' + node20' : ''} results`);
     return;
   }
   const result = await run();
   writeResults(result);
-  if (quick) console.log(`\n---- quick section (not written) ----\n${fill(template(name), render(result).vars)}`);
+  if (quick) console.log(`\n---- quick section (not written) ----\n${section(result)}`);
 }
 
 /** The line saying how busy the rest of the machine was. */
@@ -149,6 +193,8 @@ export const mb = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MB`;
 export const kb = (bytes: number | undefined) => (bytes === undefined ? '–' : `${(bytes / 1024).toFixed(2)} KB`);
 export const fixed = (n: number, digits = 2) => n.toFixed(digits);
 export const pct = (r: number, digits = 0) => `${(r * 100).toFixed(digits)} %`;
+/** `62–111`: the spread of per-round values. */
+export const spread = (values: readonly number[]) => `${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)}`;
 export const signed = (n: number, digits = 1) => `${n < 0 ? '−' : '+'}${Math.abs(n).toFixed(digits)}`;
 
 /** `52×`, `5,009×`, `1.4×`, `0.53×`. */
@@ -166,12 +212,6 @@ export function us(value: number | undefined): string {
   return `${sig(value / 1_000_000)} s`;
 }
 export const ms = (value: number | undefined) => (value === undefined ? '–' : us(value * 1000));
-
-/** A markdown table; `align` is one letter per column (`l` or `r`). */
-export function table(head: readonly string[], align: string, rows: readonly (readonly (string | number)[])[]): string {
-  const line = (cells: readonly (string | number)[]) => `| ${cells.join(' | ')} |`;
-  return [line(head), line([...align].map((a) => (a === 'r' ? '---:' : '---'))), ...rows.map(line)].join('\n');
-}
 
 /**
  * CPU used by other processes (not this one, not its children) while a benchmark runs, from

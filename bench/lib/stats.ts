@@ -115,12 +115,31 @@ export async function runBurst<T>(count: number, call: (index: number) => Promis
   return { settled, wallMs: performance.now() - burst.startedAt };
 }
 
+/** How a burst went: failures by error, distinct values, time-to-answer (p50/p99 only when every one of `calls` settled). */
+export function settledFigures<T>(settled: readonly Settlement<T>[], calls: number) {
+  const t = settled.map((s) => s.ms);
+  const all = settled.length === calls;
+  const failed = settled.filter((s) => !s.ok);
+  return {
+    answered: settled.length,
+    failed: failed.length,
+    errors: tally(failed.map((s) => s.error!)),
+    distinctTokens: new Set(settled.filter((s) => s.ok).map((s) => s.value)).size,
+    p50Ms: all ? percentile(t, 0.5) : undefined,
+    p99Ms: all ? percentile(t, 0.99) : undefined,
+    maxMs: t.length > 0 ? Math.max(...t) : undefined,
+  };
+}
+
 /** `{ key: count }`. */
 export function tally(keys: Iterable<string | number>): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const k of keys) counts[k] = (counts[k] ?? 0) + 1;
   return counts;
 }
+
+/** `CODE ×12, OTHER ×3`. */
+export const errorList = (errors: Record<string, number>) => Object.entries(errors).map(([k, v]) => `${k} ×${v.toLocaleString('en-US')}`).join(', ');
 
 /** Heap figures after gc, in bytes. */
 export interface HeapFigures {

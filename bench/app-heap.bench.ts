@@ -15,20 +15,20 @@ const TARGET_BYTES = 4 * 1024;
 const config = { levels: pick([10_000, 100_000], [10_000]), warmUpUsers: pick(2_000, 500), concurrency: 16, cacheMaxEntries: 200_000, validatedTokenCacheMaxEntries: 200_000 };
 
 interface Level {
-  readonly users: number;
+  users: number;
   /** After the throwaway warm-up and with both caches emptied. */
-  readonly atZero: HeapReport;
-  readonly afterWarm: HeapReport;
+  atZero: HeapReport;
+  afterWarm: HeapReport;
   /** After emptying the validated-token cache, then also the OBO token cache. */
-  readonly withoutValidated: HeapReport;
-  readonly withoutBoth: HeapReport;
-  readonly warmSeconds: number;
-  readonly oboRequests: number;
+  withoutValidated: HeapReport;
+  withoutBoth: HeapReport;
+  warmSeconds: number;
+  oboRequests: number;
 }
 interface Result extends RunHeader {
-  readonly config: typeof config;
-  readonly assertionLengthChars: number;
-  readonly levels: readonly Level[];
+  config: typeof config;
+  assertionLengthChars: number;
+  levels: Level[];
 }
 
 /** Every user calls `GET /api/profile` once with its own token: 200 with its own oid, or the run aborts. */

@@ -39,29 +39,29 @@ const VARIANTS = [
 ] as const;
 
 interface GroupRow {
-  readonly group: string;
-  readonly oursUs: number;
-  readonly baselineUs: number;
-  readonly diffUs: number;
-  readonly details: string;
+  group: string;
+  oursUs: number;
+  baselineUs: number;
+  diffUs: number;
+  details: string;
 }
 interface Profiled {
-  readonly key: string;
-  readonly requests: number;
-  readonly wallSeconds: number;
-  readonly cpuUsPerRequest: number;
-  readonly file: string;
+  key: string;
+  requests: number;
+  wallSeconds: number;
+  cpuUsPerRequest: number;
+  file: string;
 }
 interface Result extends RunHeader {
-  readonly settings: typeof settings;
-  readonly users: number;
-  readonly assertionLengthChars: number;
-  readonly downstreamTokenLengthChars: number;
-  readonly results: readonly VariantResult[];
-  readonly profiles: readonly Profiled[];
-  readonly groups: readonly GroupRow[];
-  readonly topFunctions: ReadonlyArray<{ name: string; where: string; group: string; usPerRequest: number }>;
-  readonly topDiffFunctions: ReadonlyArray<{ name: string; where: string; oursUs: number; baselineUs: number }>;
+  settings: typeof settings;
+  users: number;
+  assertionLengthChars: number;
+  downstreamTokenLengthChars: number;
+  results: VariantResult[];
+  profiles: Profiled[];
+  groups: GroupRow[];
+  topFunctions: ReadonlyArray<{ name: string; where: string; group: string; usPerRequest: number }>;
+  topDiffFunctions: ReadonlyArray<{ name: string; where: string; oursUs: number; baselineUs: number }>;
 }
 
 /** A real On-Behalf-Of token from the authority: baseline 4's fixed token, the same size as ours. */
@@ -74,7 +74,7 @@ async function exchangeOnBehalfOf(fixture: Fixture, assertion: string): Promise<
 }
 
 /** Every profiled API takes turns under load; only samples inside its load windows count. */
-async function profile(fixture: Fixture, apis: ReadonlyArray<readonly [string, string, unknown]>, connectionHeaders: (i: number) => Record<string, string>, stamp: string) {
+async function profile(fixture: Fixture, apis: ReadonlyArray<[string, string, unknown]>, connectionHeaders: (i: number) => Record<string, string>, stamp: string) {
   const dir = mkdtempSync(join(tmpdir(), 'nestjs-obo-cpu-prof-'));
   const load = (server: ChildServer, durationSeconds: number) => runLoad({ url: `${server.url}/api/profile`, durationSeconds, connections: settings.connections, connectionHeaders });
   try {
@@ -129,7 +129,7 @@ async function run(): Promise<Result> {
     const downstream = await start('downstream', 'downstream.server.js', {});
     const oursConfig: OriginalApiServerConfig = { instance: authority.instance, tenantId: authority.tenantId, clientId: fixture.originalId, clientSecret: fixture.clientSecret, downstreamBaseUrl: downstream.url, downstreamScope: fixture.scope };
     const base: BaselineApiServerConfig = { downstreamBaseUrl: downstream.url, fixedToken, objectId: user0.oid!, tenantId: user0.tid! };
-    const configs: Record<(typeof VARIANTS)[number][0], readonly [string, unknown]> = {
+    const configs: Record<(typeof VARIANTS)[number][0], [string, unknown]> = {
       ours: ['original-api.server.js', oursConfig],
       baseline: ['baseline-api.server.js', base],
       'baseline+als': ['baseline-api.server.js', { ...base, asyncLocalStorage: true }],

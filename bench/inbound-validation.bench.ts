@@ -10,7 +10,7 @@ import type { InboundServerConfig, InboundVariant } from './servers/inbound.serv
 
 const NAME = 'inbound-validation';
 const settings = { rounds: pick(6, 2), durationSeconds: pick(2, 1), warmUpSeconds: pick(2, 1), connections: 10 };
-const VARIANTS: ReadonlyArray<readonly [InboundVariant, string, string]> = [
+const VARIANTS: ReadonlyArray<[InboundVariant, string, string]> = [
   ['ours-full', '(a) nestjs-obo, full validation every request', BLUE],
   ['ours-cached', '(b) nestjs-obo, validated-token cache (default)', '#42a5f5'],
   ['passport-jwks', '(c) NestJS docs recipe: passport-jwt + jwks-rsa', RED],
@@ -18,9 +18,9 @@ const VARIANTS: ReadonlyArray<readonly [InboundVariant, string, string]> = [
 ];
 
 interface Result extends RunHeader {
-  readonly settings: typeof settings;
-  readonly tokenLengthChars: number;
-  readonly results: readonly VariantResult[];
+  settings: typeof settings;
+  tokenLengthChars: number;
+  results: VariantResult[];
 }
 
 async function run(): Promise<Result> {

@@ -7,7 +7,7 @@ import type { Principal } from '../libs/obo/src/index.js';
 import { barChart, BLUE, RED } from './lib/chart.js';
 import { entraOptions, mintAssertion, newMsalClient, oboModule, principalFor, startFixture, type Fixture, type Ours } from './lib/fixture.js';
 import { benchMain, ForeignCpu, foreignCpuLine, header, int, log, ms, pick, type RunHeader } from './lib/report.js';
-import { errorList, runBurst, settledFigures, startBurst } from './lib/stats.js';
+import { burst, burstTable, hungBurst, outageTable, pendingBurst, type BurstRow, type OutageRow } from './lib/burst.js';
 
 const NAME = 'resilience-bursts';
 const config = {
@@ -25,45 +25,11 @@ const config = {
   msalWaitSeconds: pick(30, 12),
 };
 
-interface BurstRow {
-  readonly scenario: 'one user' | 'many users';
-  readonly state: 'cold' | 'warm';
-  readonly client: 'ours' | 'msal';
-  readonly users: number;
-  readonly callsPerUser: number;
-  readonly calls: number;
-  readonly tokenRequests: number;
-  readonly discoveryRequests: number;
-  readonly target?: number;
-  readonly failed: number;
-  readonly errors: Record<string, number>;
-  readonly distinctTokens: number;
-  readonly wallMs: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  /** One more call per user afterwards: all must be cache hits. */
-  readonly followUp?: { readonly calls: number; readonly tokenRequests: number };
-}
-interface OutageRow {
-  readonly client: 'ours' | 'msal';
-  readonly label: string;
-  readonly calls: number;
-  readonly answered: number;
-  readonly waitedMs: number;
-  readonly tokenRequests: number;
-  /** Of these, how many reached the authority after the last caller's deadline (ours only). */
-  readonly tokenRequestsAfterDeadline?: number;
-  readonly discoveryRequests: number;
-  readonly p50Ms?: number;
-  readonly p99Ms?: number;
-  readonly maxMs?: number;
-  readonly errors: Record<string, number>;
-}
 interface Result extends RunHeader {
-  readonly config: typeof config;
-  readonly foreignCpu: { seconds: number; share: number; outageTimed: { seconds: number; wallSeconds: number } };
-  readonly bursts: readonly BurstRow[];
-  readonly outages: readonly OutageRow[];
+  config: typeof config;
+  foreignCpu: { seconds: number; share: number; outageTimed: { seconds: number; wallSeconds: number } };
+  bursts: BurstRow[];
+  outages: OutageRow[];
 }
 
 const tokenOf = (r: AuthenticationResult | null) => r?.accessToken ?? Promise.reject(new Error('msal returned no token'));
@@ -77,7 +43,7 @@ async function run(): Promise<Result> {
   const userCount = Math.max(config.users, config.msalUsers, config.outageCalls);
   const principals: Principal[] = Array.from({ length: userCount + 2 }, (_, i) => principalFor(mintAssertion(fixture, i)));
   const [warmUser, warmUser2] = [principals[userCount]!, principals[userCount + 1]!]; // only to warm clients
-  const counts = () => ({ token: authority.requests.token, obo: authority.tokenRequests.onBehalfOf, discovery: authority.requests.discovery });
+  const counts = () => ({ ...authority.requests, grants: authority.tokenRequests.onBehalfOf });
   const ours = (timeoutMs?: number) => oboModule(entraOptions(fixture, timeoutMs ? { tokenAcquisition: { timeoutMs } } : {}));
   const oursCall = (o: Ours) => (p: Principal) => o.acquisition.getAccessTokenForUser(scopes, { principal: p });
   const msalCall = (m: ConfidentialClientApplication) => async (p: Principal) => tokenOf(await m.acquireTokenOnBehalfOf({ oboAssertion: p.assertion, scopes }));
@@ -85,29 +51,16 @@ async function run(): Promise<Result> {
   // Cold bursts. "cold": a new client's first calls (it must discover the authority too); "warm": a
   // new client that made one call for another user first (nothing of the burst's users cached).
   const bursts: BurstRow[] = [];
-  const burst = async (scenario: BurstRow['scenario'], state: BurstRow['state'], client: BurstRow['client'], users: number, callsPerUser: number, call: (p: Principal) => Promise<string>, followUp: boolean) => {
+  const measure = async (scenario: BurstRow['scenario'], state: string, client: 'ours' | 'msal', users: number, callsPerUser: number, call: (p: Principal) => Promise<string>) => {
     if (state === 'warm') await call(warmUser);
-    authority.resetCounters();
-    // Call i is user i % users: every user's calls are spread over the whole burst.
-    const { settled, wallMs } = await runBurst(users * callsPerUser, (i) => call(principals[i % users]!));
-    const c = counts();
-    if (c.obo !== c.token) throw new Error(`${scenario}/${client}: ${c.token} token requests but ${c.obo} OBO grants`);
-    const before = authority.requests.token;
-    if (followUp) await runBurst(users, (i) => call(principals[i]!));
-    const { failed, errors, distinctTokens, p50Ms, p99Ms } = settledFigures(settled, users * callsPerUser);
-    const row: BurstRow = {
-      ...{ scenario, state, client, users, callsPerUser, calls: users * callsPerUser, tokenRequests: c.token, discoveryRequests: c.discovery, target: client === 'ours' ? users : undefined },
-      ...{ failed, errors, distinctTokens, wallMs, p50Ms: p50Ms!, p99Ms: p99Ms! },
-      followUp: followUp ? { calls: users, tokenRequests: authority.requests.token - before } : undefined,
-    };
-    bursts.push(row);
-    log(`${scenario} (${state}) / ${client}: ${int(row.calls)} calls → ${c.token} token POSTs, ${c.discovery} discovery GETs, ${row.failed} failed, wall ${ms(wallMs)}`);
+    bursts.push(await burst({ scenario, state, client, users, callsPerUser, target: client === 'ours' ? users : undefined }, (i) => call(principals[i]!), counts, () => authority.resetCounters(), client === 'ours' || users === 1));
+    log(`${scenario} (${state}) / ${client}: ${bursts.at(-1)!.tokenRequests} token POSTs, wall ${ms(bursts.at(-1)!.wallMs)}`);
   };
   for (const state of ['cold', 'warm'] as const) {
-    await burst('one user', state, 'ours', 1, config.sameUserCalls, oursCall(await ours()), true);
-    await burst('one user', state, 'msal', 1, config.sameUserCalls, msalCall(newMsalClient(fixture)), true);
-    await burst('many users', state, 'ours', config.users, config.callsPerUser, oursCall(await ours()), true);
-    await burst('many users', state, 'msal', config.msalUsers, config.callsPerUser, msalCall(newMsalClient(fixture)), false);
+    await measure('one user', state, 'ours', 1, config.sameUserCalls, oursCall(await ours()));
+    await measure('one user', state, 'msal', 1, config.sameUserCalls, msalCall(newMsalClient(fixture)));
+    await measure('many users', state, 'ours', config.users, config.callsPerUser, oursCall(await ours()));
+    await measure('many users', state, 'msal', config.msalUsers, config.callsPerUser, msalCall(newMsalClient(fixture)));
   }
 
   // Provider outage: the token endpoint accepts requests and never answers. The 10 s and 2 s clients
@@ -123,40 +76,16 @@ async function run(): Promise<Result> {
   authority.injectTokenFault({ kind: 'hang' });
   const n = config.outageCalls;
   // msal-node first: its calls stay pending while ours run (hung sockets cost no CPU).
-  const before = counts();
-  const msalBurst = startBurst(n, (i) => msalCall(msal)(principals[i]!));
-  for (let i = 0; i < 100 && authority.requests.token - before.token < n; i++) await new Promise((r) => setTimeout(r, 50));
-  const oursRow = async (label: string, o: Ours) => {
-    const c0 = counts();
-    // Every call has started when startBurst returns, so the last caller's deadline is timeoutMs from now.
-    const b = startBurst(n, (i) => oursCall(o)(principals[i]!));
-    let atDeadline = c0;
-    const snapshot = setTimeout(() => (atDeadline = counts()), o.options.tokenAcquisition.timeoutMs);
-    const settled = await b.done;
-    const waitedMs = performance.now() - b.startedAt;
-    await new Promise((r) => setTimeout(r, 200)); // let late requests arrive
-    clearTimeout(snapshot);
-    const c1 = counts();
-    const { answered, errors, p50Ms, p99Ms, maxMs } = settledFigures(settled, n);
-    outages.push({ client: 'ours', label, calls: n, answered, waitedMs, tokenRequests: c1.token - c0.token, tokenRequestsAfterDeadline: c1.token - atDeadline.token, discoveryRequests: c1.discovery - c0.discovery, p50Ms, p99Ms, maxMs, errors });
-    log(`outage / ours ${label}: p99 ${ms(p99Ms)}, ${c1.token - c0.token} token POSTs`);
-  };
+  const before = counts().token;
+  const msalBurst = pendingBurst('msal', 'msal-node defaults', n, (i) => msalCall(msal)(principals[i]!), counts);
+  for (let i = 0; i < 100 && counts().token - before < n; i++) await new Promise((r) => setTimeout(r, 50));
   const foreignBefore = foreign.seconds();
   const timedFrom = performance.now();
-  await oursRow('default deadline', ours10);
-  await oursRow('deadline 2 s', ours2);
-  await oursRow('deadline 2 s, cold client', ours2cold);
+  for (const [label, o] of [['default deadline', ours10], ['deadline 2 s', ours2], ['deadline 2 s, cold client', ours2cold]] as const) {
+    outages.push(await hungBurst('ours', label, n, (i) => oursCall(o)(principals[i]!), counts, o.options.tokenAcquisition.timeoutMs));
+  }
   const outageTimed = { seconds: foreign.seconds() - foreignBefore, wallSeconds: (performance.now() - timedFrom) / 1000 };
-  const waitUntil = msalBurst.startedAt + config.msalWaitSeconds * 1000;
-  while (performance.now() < waitUntil && msalBurst.settled.length < n) await new Promise((r) => setTimeout(r, 250));
-  const after = counts();
-  const sum = (pick: (o: OutageRow) => number) => outages.reduce((s, o) => s + pick(o), 0);
-  const { answered, errors, p50Ms, p99Ms, maxMs } = settledFigures([...msalBurst.settled], n);
-  outages.push({
-    ...{ client: 'msal', label: 'msal-node defaults', calls: n, answered, waitedMs: performance.now() - msalBurst.startedAt, p50Ms, p99Ms, maxMs, errors },
-    // Counted over the whole window: ours' requests are subtracted.
-    ...{ tokenRequests: after.token - before.token - sum((o) => o.tokenRequests), discoveryRequests: after.discovery - before.discovery - sum((o) => o.discoveryRequests) },
-  });
+  outages.push(await msalBurst.collect(config.msalWaitSeconds, outages));
   authority.clearTokenFaults();
   await Promise.race([authority.close(), new Promise((r) => setTimeout(r, 3_000))]); // close() drops the hung sockets; no straggler holds the run
   return { ...header(NAME, ['@azure/msal-node', '@azure/msal-common']), config, foreignCpu: { ...foreign.stop(), outageTimed }, bursts, outages };
@@ -175,8 +104,8 @@ function render(r: Result, node20?: Result) {
   return {
     vars: {
       foreign: foreignCpuLine(r.foreignCpu, { what: `our outage rows (${t.wallSeconds.toFixed(0)} s)`, ...t }),
-      bursts: r.bursts.map((b) => ({ ...b, label: b.users === 1 ? `1 user × ${int(b.calls)}` : `${int(b.users)} users × ${b.callsPerUser}`, errorText: errorList(b.errors) })),
-      outages: r.outages.map((o) => ({ ...o, name: o.client === 'ours' ? `nestjs-obo, ${o.label}` : 'msal-node (shared CCA, defaults)', all: o.answered === o.calls, errorText: errorList(o.errors) })),
+      bursts: burstTable(r.bursts),
+      outages: outageTable(r.outages, (o) => (o.client === 'ours' ? `nestjs-obo, ${o.label}` : 'msal-node (shared CCA, defaults)')),
       one,
       many,
       o10,

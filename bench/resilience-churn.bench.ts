@@ -12,23 +12,23 @@ const config = { users: pick(1_000_000, 60_000), sampleEvery: pick(100_000, 20_0
 const STEP = 10_000;
 
 interface Sample {
-  readonly users: number;
-  readonly heapUsedBytes: number;
-  readonly rssBytes: number;
-  readonly cacheEntries: number;
-  readonly ownerIndexEntries: number;
+  users: number;
+  heapUsedBytes: number;
+  rssBytes: number;
+  cacheEntries: number;
+  ownerIndexEntries: number;
 }
 interface Result extends RunHeader {
-  readonly config: typeof config & { cacheMaxEntries: number };
-  readonly foreignCpu: { seconds: number; share: number };
-  readonly assertionLengthChars: number;
-  readonly downstreamTokenLengthChars: number;
-  readonly tokenLifetimeSeconds: number;
-  readonly streamedUsers: number;
-  readonly stoppedByTime: boolean;
-  readonly streamSeconds: number;
-  readonly emptyCacheHeapBytes: number;
-  readonly samples: readonly Sample[];
+  config: typeof config & { cacheMaxEntries: number };
+  foreignCpu: { seconds: number; share: number };
+  assertionLengthChars: number;
+  downstreamTokenLengthChars: number;
+  tokenLifetimeSeconds: number;
+  streamedUsers: number;
+  stoppedByTime: boolean;
+  streamSeconds: number;
+  emptyCacheHeapBytes: number;
+  samples: Sample[];
 }
 
 async function run(): Promise<Result> {

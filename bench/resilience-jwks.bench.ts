@@ -34,42 +34,42 @@ const APPS = [
 type AppKey = (typeof APPS)[number]['key'];
 
 interface Latency {
-  readonly requests: number;
-  readonly statuses: Record<string, number>;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly throughputPerS: number;
+  requests: number;
+  statuses: Record<string, number>;
+  p50Ms: number;
+  p99Ms: number;
+  throughputPerS: number;
 }
 interface FloodRow {
-  readonly app: AppKey;
-  readonly name: string;
-  readonly quiet: Latency;
-  readonly during: Latency;
-  readonly flood: FloodResult;
-  readonly jwksFetches: number;
-  readonly discoveryFetches: number;
-  readonly secondsSinceLastFetchAtFloodStart?: number;
-  readonly foreignCpuSeconds: number;
-  readonly timedMs: number;
+  app: AppKey;
+  name: string;
+  quiet: Latency;
+  during: Latency;
+  flood: FloodResult;
+  jwksFetches: number;
+  discoveryFetches: number;
+  secondsSinceLastFetchAtFloodStart?: number;
+  foreignCpuSeconds: number;
+  timedMs: number;
 }
 interface RotationRow {
-  readonly probes: number;
-  readonly statuses: Record<string, number>;
-  readonly firstAcceptedAfterSeconds?: number;
-  readonly rejectedBeforeFirstAccept: number;
-  readonly trickleRequests: number;
-  readonly trickleStatuses: Record<string, number>;
-  readonly jwksFetches: number;
+  probes: number;
+  statuses: Record<string, number>;
+  firstAcceptedAfterSeconds?: number;
+  rejectedBeforeFirstAccept: number;
+  trickleRequests: number;
+  trickleStatuses: Record<string, number>;
+  jwksFetches: number;
 }
 interface Result extends RunHeader {
-  readonly config: typeof config;
-  readonly foreignCpu: { seconds: number; share: number };
-  readonly tokenLengthChars: number;
-  readonly floods: readonly FloodRow[];
-  readonly rotation: { watchedSeconds: number; windowReopensAfterS: number } & Record<AppKey, RotationRow>;
+  config: typeof config;
+  foreignCpu: { seconds: number; share: number };
+  tokenLengthChars: number;
+  floods: FloodRow[];
+  rotation: { watchedSeconds: number; windowReopensAfterS: number } & Record<AppKey, RotationRow>;
 }
 
-const latency = (replies: readonly Reply[], durationMs: number): Latency => {
+const latency = (replies: Reply[], durationMs: number): Latency => {
   const ok = replies.filter((r) => r.status === 200).map((r) => r.ms);
   return { requests: replies.length, statuses: tally(replies.map((r) => r.status)), p50Ms: percentile(ok, 0.5), p99Ms: percentile(ok, 0.99), throughputPerS: (replies.length / durationMs) * 1000 };
 };

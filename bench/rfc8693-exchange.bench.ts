@@ -8,7 +8,8 @@ import type { Principal, TokenAcquisition } from '../libs/obo/src/index.js';
 import { barChart, BLUE, RED } from './lib/chart.js';
 import { baselineExchange, entraOptions, mintAssertion, mintOidcAssertion, oboModule, oidcOptions, openidClientBaseline, principalFor, startFixture, startOidcFixture, syntheticPrincipal, VariantExchanger, type Ours } from './lib/fixture.js';
 import { benchMain, ForeignCpu, foreignCpuLine, header, int, log, ms, pick, times, us, type RunHeader } from './lib/report.js';
-import { errorList, pool, runBurst, sample, settledFigures, startBurst, summarize, type LatencySummary, type SamplingBounds, type Settlement } from './lib/stats.js';
+import { errorList, pool, sample, summarize, type LatencySummary, type SamplingBounds } from './lib/stats.js';
+import { burst, burstTable, hungBurst, outageTable, pendingBurst, type BurstRow, type OutageRow } from './lib/burst.js';
 
 const NAME = 'rfc8693-exchange';
 const config = {
@@ -36,54 +37,20 @@ const config = {
 
 type Hit = LatencySummary & { realUsers: number; syntheticUsers: number; cacheEntries: number };
 interface HitLevel {
-  readonly users: number;
-  readonly ours: Hit;
-  readonly entra: Hit;
-  readonly baseline: LatencySummary & { calls: number; tokenRequests: number; requestsPerCall: number };
-  readonly baselineOverOurs: number;
-}
-interface BurstRow {
-  readonly scenario: 'one user' | 'many users';
-  readonly state: 'cold' | 'warm' | 'discovered at startup';
-  readonly client: 'ours' | 'baseline';
-  readonly users: number;
-  readonly callsPerUser: number;
-  readonly calls: number;
-  readonly tokenRequests: number;
-  readonly discoveryRequests: number;
-  readonly jwksRequests: number;
-  /** TLS connections the authority accepted during the burst (results JSON and log only). */
-  readonly tlsConnections: number;
-  readonly target?: number;
-  readonly failed: number;
-  readonly errors: Record<string, number>;
-  readonly distinctTokens: number;
-  readonly wallMs: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly followUp?: { readonly calls: number; readonly tokenRequests: number };
-}
-interface OutageRow {
-  readonly client: 'ours' | 'baseline';
-  readonly label: string;
-  readonly deadlineMs?: number;
-  readonly calls: number;
-  readonly answered: number;
-  readonly waitedMs: number;
-  readonly tokenRequests: number;
-  readonly p50Ms?: number;
-  readonly p99Ms?: number;
-  readonly maxMs?: number;
-  readonly errors: Record<string, number>;
+  users: number;
+  ours: Hit;
+  entra: Hit;
+  baseline: LatencySummary & { calls: number; tokenRequests: number; requestsPerCall: number };
+  baselineOverOurs: number;
 }
 interface Result extends RunHeader {
-  readonly config: typeof config;
-  readonly foreignCpu: { seconds: number; share: number; outageTimed: { seconds: number; wallSeconds: number } };
-  readonly tokens: { subjectTokenChars: number; issuedTokenChars: number };
-  readonly baselineTimeoutSeconds: number;
-  readonly hitLevels: readonly HitLevel[];
-  readonly bursts: readonly BurstRow[];
-  readonly outages: readonly OutageRow[];
+  config: typeof config;
+  foreignCpu: { seconds: number; share: number; outageTimed: { seconds: number; wallSeconds: number } };
+  tokens: { subjectTokenChars: number; issuedTokenChars: number };
+  baselineTimeoutSeconds: number;
+  hitLevels: HitLevel[];
+  bursts: BurstRow[];
+  outages: OutageRow[];
 }
 
 const perRound = (b: SamplingBounds): SamplingBounds => ({ maxMs: b.maxMs / config.rounds, minSamples: Math.ceil(b.minSamples / config.rounds), maxSamples: Math.ceil(b.maxSamples / config.rounds) });
@@ -175,26 +142,15 @@ async function run(): Promise<Result> {
   await entra.authority.close();
 
   // ---- 2. cold bursts: the token requests the authority receives
-  const counts = () => ({ token: authority.requests.token, exchanges: authority.tokenRequests.tokenExchange, discovery: authority.requests.openidConfiguration + authority.requests.authorizationServerMetadata, jwks: authority.requests.jwks });
-  let tls = 0;
+  const counts = () => ({ ...authority.requests, discovery: authority.requests.openidConfiguration + authority.requests.authorizationServerMetadata, grants: authority.tokenRequests.tokenExchange });
+  let tls = 0; // TLS connections the authority accepted (results JSON and log only)
   (authority as unknown as { server: Server }).server.on('secureConnection', () => tls++);
-  const bursts: BurstRow[] = [];
-  const burst = async (scenario: BurstRow['scenario'], state: BurstRow['state'], who: BurstRow['client'], users: number, callsPerUser: number, call: (p: Principal) => Promise<string>) => {
-    authority.resetCounters();
+  const bursts: (BurstRow & { tlsConnections: number })[] = [];
+  const measure = async (scenario: BurstRow['scenario'], state: string, client: 'ours' | 'baseline', users: number, callsPerUser: number, call: (p: Principal) => Promise<string>) => {
     const tls0 = tls;
-    const { settled, wallMs } = await runBurst(users * callsPerUser, (i) => call(principals[i % users]!));
-    const c = counts();
-    const tlsConnections = tls - tls0;
-    if (c.exchanges !== c.token) throw new Error(`${scenario}/${who}: ${c.token} token requests but ${c.exchanges} token exchanges`);
-    const before = authority.requests.token;
-    if (who === 'ours') await runBurst(users, (i) => call(principals[i]!));
-    const { failed, errors, distinctTokens, p50Ms, p99Ms } = settledFigures(settled, users * callsPerUser);
-    bursts.push({
-      ...{ scenario, state, client: who, users, callsPerUser, calls: users * callsPerUser, tokenRequests: c.token, discoveryRequests: c.discovery, jwksRequests: c.jwks, tlsConnections, target: who === 'ours' ? users : undefined },
-      ...{ failed, errors, distinctTokens, wallMs, p50Ms: p50Ms!, p99Ms: p99Ms! },
-      followUp: who === 'ours' ? { calls: users, tokenRequests: authority.requests.token - before } : undefined,
-    });
-    log(`${scenario} (${state}) / ${who}: ${c.token} token POSTs, ${c.discovery} discovery / ${c.jwks} JWKS GETs, ${tlsConnections} TLS connections, wall ${ms(wallMs)}`);
+    const row = await burst({ scenario, state, client, users, callsPerUser, target: client === 'ours' ? users : undefined }, (i) => call(principals[i]!), counts, () => authority.resetCounters(), client === 'ours');
+    bursts.push({ ...row, tlsConnections: tls - tls0 });
+    log(`${scenario} (${state}) / ${client}: ${row.tokenRequests} token POSTs, ${tls - tls0} TLS connections, wall ${ms(row.wallMs)}`);
   };
   const [warmUser, warmUser2] = [principals[burstUsers]!, principals[burstUsers + 1]!];
   const oursAt = (timeoutMs?: number) => oboModule(oidcOptions(oidc, timeoutMs ? { tokenAcquisition: { timeoutMs } } : {}));
@@ -205,12 +161,12 @@ async function run(): Promise<Result> {
     for (const state of ['cold', 'warm'] as const) {
       const o = await oursAt(config.burstTimeoutSeconds * 1000);
       if (state === 'warm') await burstCall(o)(warmUser);
-      await burst(scenario, state, 'ours', users, callsPerUser, burstCall(o));
+      await measure(scenario, state, 'ours', users, callsPerUser, burstCall(o));
       await o.module.close();
     }
     // Both clients wait longer than their defaults: the same-process authority mints one token per request on 2 shared cores.
     const b = await openidClientBaseline(oidc, config.baselineConnections, config.burstTimeoutSeconds);
-    await burst(scenario, 'discovered at startup', 'baseline', users, callsPerUser, baselineCall(b.config));
+    await measure(scenario, 'discovered at startup', 'baseline', users, callsPerUser, baselineCall(b.config));
     await b.close();
   }
 
@@ -225,28 +181,18 @@ async function run(): Promise<Result> {
   authority.injectTokenFault({ kind: 'hang' });
   const n = config.outageCalls;
   // The baseline first: its calls stay pending while ours run (hung sockets cost no CPU).
-  const before = counts();
-  const baselineBurst = startBurst(n, (i) => baselineCall(b.config)(principals[i]!));
-  for (let i = 0; i < 40 && authority.requests.token - before.token < Math.min(n, config.baselineConnections); i++) await new Promise((r) => setTimeout(r, 50));
-  const baselineArrived = authority.requests.token - before.token;
-  const row = (client: OutageRow['client'], label: string, settled: Settlement<string>[], waitedMs: number, tokenRequests: number, deadlineMs?: number): OutageRow => {
-    const { answered, errors, p50Ms, p99Ms, maxMs } = settledFigures(settled, n);
-    return { client, label, deadlineMs, calls: n, answered, waitedMs, tokenRequests, p50Ms, p99Ms, maxMs, errors };
-  };
+  const before = counts().token;
+  const pending = pendingBurst('baseline', 'openid-client genericGrantRequest (defaults)', n, (i) => baselineCall(b.config)(principals[i]!), counts);
+  for (let i = 0; i < 40 && counts().token - before < Math.min(n, config.baselineConnections); i++) await new Promise((r) => setTimeout(r, 50));
+  const baselineArrived = counts().token - before;
   const foreignBefore = foreign.seconds();
   const timedFrom = performance.now();
   for (const [label, o] of [['default deadline', ours10], [`deadline ${config.shortDeadlineMs / 1000} s`, oursShort]] as const) {
-    const c0 = counts().token;
-    const ob = startBurst(n, (i) => burstCall(o)(principals[i]!));
-    const settled = await ob.done;
-    const waited = performance.now() - ob.startedAt;
-    await new Promise((r) => setTimeout(r, 200)); // let late requests arrive
-    outages.push(row('ours', label, settled, waited, counts().token - c0, o.options.tokenAcquisition.timeoutMs));
+    outages.push(await hungBurst('ours', label, n, (i) => burstCall(o)(principals[i]!), counts, o.options.tokenAcquisition.timeoutMs));
   }
   const outageTimed = { seconds: foreign.seconds() - foreignBefore, wallSeconds: (performance.now() - timedFrom) / 1000 };
-  const waitUntil = baselineBurst.startedAt + config.baselineWaitSeconds * 1000;
-  while (performance.now() < waitUntil && baselineBurst.settled.length < n) await new Promise((r) => setTimeout(r, 250));
-  outages.push(row('baseline', 'openid-client genericGrantRequest (defaults)', [...baselineBurst.settled], performance.now() - baselineBurst.startedAt, baselineArrived));
+  // Its token requests: those that reached the hung endpoint at the start (the rest wait in its Agent's queue).
+  outages.push({ ...(await pending.collect(config.baselineWaitSeconds, outages)), tokenRequests: baselineArrived });
   authority.clearTokenFaults();
   await Promise.race([b.close(), new Promise((r) => setTimeout(r, 1_000))]);
   await Promise.race([authority.close(), new Promise((r) => setTimeout(r, 3_000))]);
@@ -278,8 +224,8 @@ function render(r: Result, node20?: Result) {
     vars: {
       foreign: foreignCpuLine(r.foreignCpu, { what: `our outage rows (${t.wallSeconds.toFixed(0)} s)`, ...t }),
       hits: L.map((l) => ({ ...l, overEntra: l.ours.medianUs / l.entra.medianUs })),
-      bursts: r.bursts.map((b) => ({ ...b, label: b.users === 1 ? `1 user × ${int(b.calls)}` : `${int(b.users)} users × ${b.callsPerUser}`, errorText: errorList(b.errors) })),
-      outages: r.outages.map((o) => ({ ...o, name: o.client === 'ours' ? `nestjs-obo, ${o.label}` : `openid-client (defaults: ${r.baselineTimeoutSeconds} s timeout)`, all: o.answered === o.calls, errorText: errorList(o.errors) })),
+      bursts: burstTable(r.bursts),
+      outages: outageTable(r.outages, (o) => (o.client === 'ours' ? `nestjs-obo, ${o.label}` : `openid-client (defaults: ${r.baselineTimeoutSeconds} s timeout)`)),
       first: L[0],
       last: L.at(-1),
       last20: node20?.hitLevels.at(-1),

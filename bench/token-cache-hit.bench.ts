@@ -25,20 +25,20 @@ const config = {
 };
 
 interface Level {
-  readonly users: number;
+  users: number;
   /** Process heap after gc before sampling (both caches while msal's is live). */
-  readonly heapUsedAfterGcBytes: number;
-  readonly msalCacheLive: boolean;
-  readonly ours?: LatencySummary & { cacheEntries: number; realUsers: number; cacheHeapBytes: number; cacheHeapPerUserBytes: number; marginalHeapPerUserBytes?: number };
-  readonly msal?: LatencySummary & { cacheKeys: number; realUsers: number; seededUsers: number; cacheHeapBytes: number; cacheHeapPerUserBytes: number };
-  readonly ratioMedian?: number;
+  heapUsedAfterGcBytes: number;
+  msalCacheLive: boolean;
+  ours?: LatencySummary & { cacheEntries: number; realUsers: number; cacheHeapBytes: number; cacheHeapPerUserBytes: number; marginalHeapPerUserBytes?: number };
+  msal?: LatencySummary & { cacheKeys: number; realUsers: number; seededUsers: number; cacheHeapBytes: number; cacheHeapPerUserBytes: number };
+  ratioMedian?: number;
 }
 interface Result extends RunHeader {
-  readonly config: typeof config;
-  readonly assertionLengthChars: number;
-  readonly downstreamTokenLengthChars: number;
-  readonly heap: { tokenCacheConstructionBytes: number; tokenCacheConstructionExternalBytes: number; oursFirstLevelBytes?: number };
-  readonly levels: readonly Level[];
+  config: typeof config;
+  assertionLengthChars: number;
+  downstreamTokenLengthChars: number;
+  heap: { tokenCacheConstructionBytes: number; tokenCacheConstructionExternalBytes: number; oursFirstLevelBytes?: number };
+  levels: Level[];
 }
 
 async function run(): Promise<Result> {

@@ -7,23 +7,23 @@ export const RED = '#c62828';
 export const GREY = '#757575';
 
 export interface Bar {
-  readonly label: string;
-  readonly value: number;
-  readonly color: string;
+  label: string;
+  value: number;
+  color: string;
   /** Stacked parts (their sum is `value`), coloured by key. */
-  readonly segments?: readonly { readonly key: string; readonly value: number }[];
+  segments?: { key: string; value: number }[];
   /** A lower bound (we stopped waiting): drawn hollow and dashed, with a "≥". */
-  readonly open?: boolean;
+  open?: boolean;
   /** The label right of the bar; the formatted value by default. */
-  readonly text?: string;
+  text?: string;
 }
 
 export interface Panel {
-  readonly title: string;
-  readonly unit: 'count' | 'ms' | 'us';
+  title: string;
+  unit: 'count' | 'ms' | 'us';
   /** Default log10; linear for small counts or stacked bars (a log axis cannot show 0). */
-  readonly scale?: 'log' | 'linear';
-  readonly bars: readonly Bar[];
+  scale?: 'log' | 'linear';
+  bars: Bar[];
 }
 
 const FONT = 'font-family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif"';
@@ -37,7 +37,7 @@ function niceStep(raw: number): number {
   return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * p;
 }
 
-function svg(W: number, H: number, title: string, note: string, body: readonly string[]): string {
+function svg(W: number, H: number, title: string, note: string, body: string[]): string {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" ${FONT} font-size="12" fill="#212121">`,
     `<rect width="${W}" height="${H}" fill="#ffffff"/>`,
@@ -49,7 +49,7 @@ function svg(W: number, H: number, title: string, note: string, body: readonly s
 }
 
 /** Panels stacked vertically; within a panel, bars on one axis. */
-export function barChart(title: string, note: string, panels: readonly Panel[]): string {
+export function barChart(title: string, note: string, panels: Panel[]): string {
   const W = 860;
   const labelW = 250;
   const plotW = W - labelW - 150;
@@ -109,14 +109,14 @@ export function barChart(title: string, note: string, panels: readonly Panel[]):
 }
 
 export interface LineSeries {
-  readonly name: string;
-  readonly color: string;
-  readonly points: readonly { readonly x: number; readonly y: number; readonly label?: string }[];
-  readonly dashed?: boolean;
+  name: string;
+  color: string;
+  points: { x: number; y: number; label?: string }[];
+  dashed?: boolean;
 }
 
 /** An x/y line chart: linear axes from 0, or log-log (`log`) with decade ticks; `yFormat` labels the y ticks. */
-export function lineChart(c: { title: string; note: string; xLabel: string; yLabel: string; series: readonly LineSeries[]; yMax?: number; log?: boolean; yFormat?: (v: number) => string }): string {
+export function lineChart(c: { title: string; note: string; xLabel: string; yLabel: string; series: LineSeries[]; yMax?: number; log?: boolean; yFormat?: (v: number) => string }): string {
   const W = 780;
   const H = 440;
   const m = { left: 78, right: 30, top: 60, bottom: 56 };

@@ -6,23 +6,23 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 
 interface Request {
-  readonly id: number;
-  readonly type: string;
-  readonly payload?: unknown;
+  id: number;
+  type: string;
+  payload?: unknown;
 }
-type Reply = { readonly type: 'ready'; readonly url: string } | { readonly type: 'reply'; readonly id: number; readonly value?: unknown; readonly error?: string } | { readonly type: 'failed'; readonly message: string };
+type Reply = { type: 'ready'; url: string } | { type: 'reply'; id: number; value?: unknown; error?: string } | { type: 'failed'; message: string };
 
 /** CPU time the server used so far (all its threads) and its monotonic clock (`--cpu-prof` timestamps), µs. */
 export interface CpuSample {
-  readonly userUs: number;
-  readonly systemUs: number;
-  readonly hrtimeUs: number;
+  userUs: number;
+  systemUs: number;
+  hrtimeUs: number;
 }
 
 export interface ChildServer {
-  readonly name: string;
-  readonly url: string;
-  readonly pid: number;
+  name: string;
+  url: string;
+  pid: number;
   /** Sends a request to the entry's handler of `type` and resolves with its answer. */
   ask<T>(type: string, payload?: unknown, timeoutMs?: number): Promise<T>;
   cpu(): Promise<CpuSample>;
@@ -78,7 +78,7 @@ export function failStartup(error: unknown): never {
 // ---- bench side ----
 
 /** `node [nodeArgs] dist/bench/bench/servers/<file>.js <config JSON>`, resolved once it reports ready. */
-export async function startChild(name: string, file: string, config: unknown, nodeArgs: readonly string[] = []): Promise<ChildServer> {
+export async function startChild(name: string, file: string, config: unknown, nodeArgs: string[] = []): Promise<ChildServer> {
   const entry = file.startsWith('/') ? file : new URL(`../servers/${file}`, import.meta.url).pathname;
   const child = spawn(process.execPath, [...nodeArgs, entry, JSON.stringify(config)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: process.env });
   const pending = new Map<number, (reply: Extract<Reply, { type: 'reply' }>) => void>();

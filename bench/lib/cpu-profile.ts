@@ -3,22 +3,22 @@
 import { readFileSync } from 'node:fs';
 
 interface CallFrame {
-  readonly functionName: string;
-  readonly url: string;
-  readonly lineNumber: number;
-  readonly columnNumber: number;
+  functionName: string;
+  url: string;
+  lineNumber: number;
+  columnNumber: number;
 }
 interface ProfileNode {
-  readonly id: number;
-  readonly callFrame: CallFrame;
-  readonly children?: readonly number[];
+  id: number;
+  callFrame: CallFrame;
+  children?: number[];
 }
 export interface CpuProfile {
-  readonly nodes: readonly ProfileNode[];
-  readonly startTime: number;
-  readonly endTime: number;
-  readonly samples: readonly number[];
-  readonly timeDeltas: readonly number[];
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
 }
 
 export function readProfile(path: string): CpuProfile {
@@ -28,9 +28,9 @@ export function readProfile(path: string): CpuProfile {
 /** Where a frame's code lives, most specific first: a file of ours, a package, a Node core area, or a V8 pseudo-frame. */
 export interface Location {
   /** Group shown in the breakdown (e.g. `nestjs-obo`, `@nestjs/core`, `node:crypto`, `GC`). */
-  readonly group: string;
+  group: string;
   /** Finer name: our source file, the package, or the Node core module. */
-  readonly detail: string;
+  detail: string;
 }
 
 const PACKAGE_GROUPS: Record<string, string> = {
@@ -106,37 +106,37 @@ export function locate(url: string, ourRoot: string): Location | undefined {
 }
 
 export interface Bucket {
-  readonly group: string;
+  group: string;
   /** Self time inside the window, µs. */
-  readonly selfUs: number;
+  selfUs: number;
   /** Per file / package, µs. */
-  readonly details: Record<string, number>;
+  details: Record<string, number>;
 }
 
 export interface FunctionCost {
-  readonly name: string;
-  readonly where: string;
-  readonly group: string;
-  readonly selfUs: number;
+  name: string;
+  where: string;
+  group: string;
+  selfUs: number;
 }
 
 export interface ProfileBreakdown {
   /** Sampled time inside the window, µs (idle excluded). */
-  readonly busyUs: number;
-  readonly idleUs: number;
-  readonly samples: number;
-  readonly buckets: readonly Bucket[];
-  readonly functions: readonly FunctionCost[];
+  busyUs: number;
+  idleUs: number;
+  samples: number;
+  buckets: Bucket[];
+  functions: FunctionCost[];
 }
 
 /** A time window in the profile's clock (`process.hrtime` µs of the profiled process). */
-export type Window = readonly [fromUs: number, toUs: number];
+export type Window = [fromUs: number, toUs: number];
 
 /**
  * Self time per group inside the windows (e.g. the load runs, not startup, warm-up or the pauses
  * between runs). A sample's time is the gap to the next sample, as in Chrome DevTools.
  */
-export function breakdown(profile: CpuProfile, windows: readonly Window[], ourRoot: string): ProfileBreakdown {
+export function breakdown(profile: CpuProfile, windows: Window[], ourRoot: string): ProfileBreakdown {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);

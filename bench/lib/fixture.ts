@@ -18,14 +18,14 @@ import { ACCESS_TOKEN_TYPE, LocalAuthority, LocalOidcAuthority, pairwiseSubject,
 
 /** The providers of one `OboModule.forRoot(options)`, as an app gets them. */
 export interface Ours {
-  readonly module: TestingModule;
-  readonly options: ResolvedOboOptions;
-  readonly acquisition: TokenAcquisition;
-  readonly cache: TokenCache;
+  module: TestingModule;
+  options: ResolvedOboOptions;
+  acquisition: TokenAcquisition;
+  cache: TokenCache;
   /** The module's TokenExchanger (msal-node on Entra, RFC 8693 elsewhere), or the stub given. */
-  readonly exchanger: TokenExchanger & { providerCalls?: number };
-  readonly keys: SigningKeyStore;
-  readonly validator: AccessTokenValidator;
+  exchanger: TokenExchanger & { providerCalls?: number };
+  keys: SigningKeyStore;
+  validator: AccessTokenValidator;
   /** A second TokenAcquisition on the same TokenCache whose exchanger is `stub` (population of synthetic users only). */
   populator(stub: TokenExchanger): TokenAcquisition;
 }
@@ -63,12 +63,12 @@ export function entraOptions(fixture: Fixture, extra: Partial<OboModuleOptions> 
 
 /** The authority, the Original API (the OBO caller) and the Downstream API (the resource) it calls. */
 export interface Fixture {
-  readonly authority: LocalAuthority;
-  readonly originalId: string;
-  readonly downstreamId: string;
-  readonly clientSecret: string;
+  authority: LocalAuthority;
+  originalId: string;
+  downstreamId: string;
+  clientSecret: string;
   /** `api://<downstream>/Downstream.Read`. */
-  readonly scope: string;
+  scope: string;
 }
 
 export async function startFixture(): Promise<Fixture> {
@@ -136,7 +136,7 @@ export function principalFor(assertion: string): Principal {
 export class MintingExchanger extends TokenExchanger {
   calls = 0;
 
-  constructor(private readonly fixture: Fixture) {
+  constructor(private fixture: Fixture) {
     super();
   }
 
@@ -207,8 +207,8 @@ export function syntheticPrincipal(template: Principal, i: number, userId: (i: n
 export class VariantExchanger extends TokenExchanger {
   calls = 0;
   constructor(
-    private readonly template: string,
-    private readonly lifetimeMs: number,
+    private template: string,
+    private lifetimeMs: number,
   ) {
     super();
   }
@@ -224,16 +224,16 @@ export class VariantExchanger extends TokenExchanger {
 
 /** The Auth0-shaped authority, the middle-tier API (our API, also the exchanging client) and the downstream API. */
 export interface OidcFixture {
-  readonly authority: LocalOidcAuthority;
+  authority: LocalOidcAuthority;
   /** Our API's audience (the authority's default API, scope `access_as_user`). */
-  readonly apiAudience: string;
+  apiAudience: string;
   /** Our API's client id and secret at the token endpoint. */
-  readonly clientId: string;
-  readonly clientSecret: string;
+  clientId: string;
+  clientSecret: string;
   /** The downstream API's identifier (the exchange's `audience`). */
-  readonly downstreamAudience: string;
+  downstreamAudience: string;
   /** Scopes asked for the downstream API. */
-  readonly scopes: readonly string[];
+  scopes: string[];
 }
 
 export async function startOidcFixture(): Promise<OidcFixture> {

@@ -11,11 +11,11 @@ interface AutocannonClient {
   setHeaders(headers: Record<string, string>): void;
 }
 interface AutocannonResult {
-  readonly errors: number;
-  readonly timeouts: number;
-  readonly non2xx: number;
-  readonly '2xx': number;
-  readonly statusCodeStats: Record<string, { count: number }>;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  '2xx': number;
+  statusCodeStats: Record<string, { count: number }>;
 }
 interface AutocannonInstance {
   on(event: 'response', listener: (client: unknown, statusCode: number, resBytes: number, responseTimeMs: number) => void): void;
@@ -26,24 +26,24 @@ type Autocannon = (options: Record<string, unknown>, done: (error: Error | null,
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 export interface LoadOptions {
-  readonly url: string;
-  readonly durationSeconds: number;
-  readonly connections: number;
+  url: string;
+  durationSeconds: number;
+  connections: number;
   /** Headers of every request. */
-  readonly headers?: Record<string, string>;
+  headers?: Record<string, string>;
   /** Headers per connection (connection index from 0), e.g. one user per connection. */
-  readonly connectionHeaders?: (index: number) => Record<string, string>;
+  connectionHeaders?: (index: number) => Record<string, string>;
 }
 
 export interface LoadRun {
   /** 2xx responses received. */
-  readonly ok: number;
+  ok: number;
   /** Anything else: non-2xx, connection errors, timeouts (a run with any is rejected by the caller). */
-  readonly failed: number;
-  readonly statusCodes: Record<string, number>;
-  readonly wallSeconds: number;
+  failed: number;
+  statusCodes: Record<string, number>;
+  wallSeconds: number;
   /** Latency of each 2xx response, ms. */
-  readonly latenciesMs: Float64Array;
+  latenciesMs: Float64Array;
 }
 
 /** Runs autocannon for `durationSeconds` against one URL (pipelining 1). */
@@ -93,16 +93,16 @@ export function runLoad(options: LoadOptions): Promise<LoadRun> {
 
 /** Several runs of one variant, merged. */
 export interface LoadSummary {
-  readonly requests: number;
-  readonly seconds: number;
-  readonly requestsPerSecond: number;
+  requests: number;
+  seconds: number;
+  requestsPerSecond: number;
   /** Requests per second of each run, in run order. */
-  readonly perRunRequestsPerSecond: readonly number[];
+  perRunRequestsPerSecond: number[];
   /** Latency over every response of every run, µs. */
-  readonly latency: LatencySummary;
+  latency: LatencySummary;
 }
 
-export function mergeRuns(runs: readonly LoadRun[]): LoadSummary {
+export function mergeRuns(runs: LoadRun[]): LoadSummary {
   const requests = runs.reduce((n, r) => n + r.ok, 0);
   const seconds = runs.reduce((n, r) => n + r.wallSeconds, 0);
   const all: number[] = [];
@@ -119,44 +119,44 @@ export function mergeRuns(runs: readonly LoadRun[]): LoadSummary {
 // ---- alternating rounds over child servers ----
 
 export interface Variant {
-  readonly key: string;
+  key: string;
   /** The server under load. */
-  readonly server: ChildServer;
-  readonly path: string;
-  readonly headers?: LoadOptions['headers'];
-  readonly connectionHeaders?: LoadOptions['connectionHeaders'];
+  server: ChildServer;
+  path: string;
+  headers?: LoadOptions['headers'];
+  connectionHeaders?: LoadOptions['connectionHeaders'];
   /** Other processes whose CPU is also charged per request (e.g. the downstream API). */
-  readonly helpers?: readonly ChildServer[];
+  helpers?: ChildServer[];
 }
 
 export interface VariantResult {
-  readonly key: string;
+  key: string;
   /** All runs pooled: requests, time, latency percentiles over every response. */
-  readonly load: LoadSummary;
+  load: LoadSummary;
   /** Median over the runs of each run's 2xx responses ÷ its wall time. */
-  readonly requestsPerSecond: number;
+  requestsPerSecond: number;
   /** Median over the runs of each run's server CPU (user + system) ÷ its 2xx responses, µs. */
-  readonly cpuUsPerRequest: number;
+  cpuUsPerRequest: number;
   /** All runs' server CPU ÷ all their responses, µs. */
-  readonly pooledCpuUsPerRequest: number;
-  readonly perRunCpuUsPerRequest: readonly number[];
+  pooledCpuUsPerRequest: number;
+  perRunCpuUsPerRequest: number[];
   /** Server CPU time ÷ wall time over the runs (1 = one core busy). */
-  readonly cpuUtilisation: number;
+  cpuUtilisation: number;
   /** Helper processes' CPU per request, by name. */
-  readonly helperCpuUsPerRequest: Record<string, number>;
+  helperCpuUsPerRequest: Record<string, number>;
 }
 
 export interface RoundsOptions {
-  readonly rounds: number;
-  readonly durationSeconds: number;
-  readonly connections: number;
+  rounds: number;
+  durationSeconds: number;
+  connections: number;
   /**
    * Unmeasured load on the same variant right before each measured run, in seconds (default 0).
    * A server that sat idle while the others took their turns has had V8's idle-time and memory
    * reducer GCs run, shrinking its heap; this brings it back to steady state before measuring.
    */
-  readonly settleSeconds?: number;
-  readonly log: (line: string) => void;
+  settleSeconds?: number;
+  log: (line: string) => void;
 }
 
 async function once(variant: Variant, durationSeconds: number, connections: number): Promise<{ run: LoadRun; cpuUs: number; wallUs: number; helperCpuUs: number[] }> {
@@ -173,7 +173,7 @@ async function once(variant: Variant, durationSeconds: number, connections: numb
 }
 
 /** Warm-up: one short run per variant, results dropped. */
-export async function warmUp(variants: readonly Variant[], durationSeconds: number, connections: number, log: (line: string) => void): Promise<void> {
+export async function warmUp(variants: Variant[], durationSeconds: number, connections: number, log: (line: string) => void): Promise<void> {
   for (const variant of variants) {
     const { run } = await once(variant, durationSeconds, connections);
     log(`warm-up ${variant.key}: ${Math.round(run.ok / run.wallSeconds)} req/s`);
@@ -184,7 +184,7 @@ export async function warmUp(variants: readonly Variant[], durationSeconds: numb
  * `rounds` rounds; each runs every variant once for `durationSeconds`, the order rotated by one
  * per round so no variant always follows the same one (drift and noise spread over all).
  */
-export async function alternate(variants: readonly Variant[], options: RoundsOptions): Promise<VariantResult[]> {
+export async function alternate(variants: Variant[], options: RoundsOptions): Promise<VariantResult[]> {
   const runs = new Map(variants.map((v) => [v.key, [] as Array<Awaited<ReturnType<typeof once>>>]));
   for (let round = 0; round < options.rounds; round++) {
     const order = variants.map((_, i) => variants[(i + round) % variants.length]!);
@@ -222,9 +222,9 @@ export async function alternate(variants: readonly Variant[], options: RoundsOpt
 // ---- node:http keep-alive client ----
 
 export interface Reply {
-  readonly status: number;
-  readonly ms: number;
-  readonly body: string;
+  status: number;
+  ms: number;
+  body: string;
 }
 
 /** GET `url` with `Authorization: Bearer <token>` through `agent` (keep-alive), timed from the call to the end of the body. */

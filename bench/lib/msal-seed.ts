@@ -27,15 +27,15 @@ export function userAssertionHash(assertion: string): string {
 }
 
 interface TemplateEntry {
-  readonly key: string;
-  readonly value: Entity;
-  readonly kind: 'Account' | 'IdToken' | 'AccessToken' | 'RefreshToken';
+  key: string;
+  value: Entity;
+  kind: 'Account' | 'IdToken' | 'AccessToken' | 'RefreshToken';
 }
 
 /** What a seeded user's entries hold, to check a hit returns them. */
 export interface SeededUser {
-  readonly homeAccountId: string;
-  readonly accessToken: string;
+  homeAccountId: string;
+  accessToken: string;
 }
 
 /**
@@ -47,15 +47,15 @@ export interface SeededUser {
  * a new 64-character refresh token), fresh timestamps; written with msal's own `NodeStorage.setItem`.
  */
 export class MsalCacheSeeder {
-  private readonly entries: readonly TemplateEntry[];
-  private readonly oid: string;
-  private readonly tid: string;
-  private readonly username: string;
-  private readonly name: string;
+  private entries: TemplateEntry[];
+  private oid: string;
+  private tid: string;
+  private username: string;
+  private name: string;
 
   constructor(
-    private readonly storage: NodeStorageLike,
-    private readonly authority: LocalAuthority,
+    private storage: NodeStorageLike,
+    private authority: LocalAuthority,
     /** The assertion of a user msal cached through the real token endpoint. */
     templateAssertion: string,
   ) {

@@ -19,12 +19,12 @@ export const pick = <T>(full: T, short: T): T => (quick ? short : full);
 export const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}`);
 
 export interface Machine {
-  readonly cpuModel: string;
-  readonly cpuCount: number;
-  readonly totalMemBytes: number;
-  readonly platform: string;
-  readonly node: string;
-  readonly loadAverageAtStart: readonly number[];
+  cpuModel: string;
+  cpuCount: number;
+  totalMemBytes: number;
+  platform: string;
+  node: string;
+  loadAverageAtStart: number[];
 }
 
 export function machine(): Machine {
@@ -34,16 +34,16 @@ export function machine(): Machine {
 
 /** What every results JSON starts with. */
 export interface RunHeader {
-  readonly name: string;
-  readonly date: string;
-  readonly durationSeconds: number;
-  readonly quick: boolean;
-  readonly machine: Machine;
-  readonly loadAverageAtEnd: readonly number[];
-  readonly versions: Record<string, string>;
+  name: string;
+  date: string;
+  durationSeconds: number;
+  quick: boolean;
+  machine: Machine;
+  loadAverageAtEnd: number[];
+  versions: Record<string, string>;
 }
 
-export function header(name: string, packages: readonly string[]): RunHeader {
+export function header(name: string, packages: string[]): RunHeader {
   const version = (p: string) => (JSON.parse(readFileSync(join(root, 'node_modules', p, 'package.json'), 'utf8')) as { version: string }).version;
   return {
     name,
@@ -83,7 +83,7 @@ export function readQuick<T>(name: string, on: string): T | undefined {
 }
 
 /** What a template can reach: nested values, formatted in the template (`{{a.b|int}}`). */
-export type Vars = { readonly [key: string]: unknown };
+export type Vars = { [key: string]: unknown };
 
 const FORMATS: Record<string, (v: number, arg?: string) => string> = {
   int: (v) => int(v),
@@ -182,8 +182,8 @@ export async function benchMain<R extends RunHeader>(name: string, run: () => Pr
 }
 
 /** The line saying how busy the rest of the machine was. */
-export function machineLine(m: Machine, loadAtEnd?: readonly number[]): string {
-  const load = (l: readonly number[]) => l.map((v) => v.toFixed(2)).join(' / ');
+export function machineLine(m: Machine, loadAtEnd?: number[]): string {
+  const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(' / ');
   return `${m.cpuCount} × ${m.cpuModel}, ${(m.totalMemBytes / 1024 ** 3).toFixed(1)} GiB RAM, ${m.platform}, Node ${m.node}; load average (1/5/15 min) at start ${load(m.loadAverageAtStart)}${loadAtEnd ? `, at end ${load(loadAtEnd)}` : ''}`;
 }
 
@@ -194,7 +194,7 @@ export const kb = (bytes: number | undefined) => (bytes === undefined ? '–' : 
 export const fixed = (n: number, digits = 2) => n.toFixed(digits);
 export const pct = (r: number, digits = 0) => `${(r * 100).toFixed(digits)} %`;
 /** `62–111`: the spread of per-round values. */
-export const spread = (values: readonly number[]) => `${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)}`;
+export const spread = (values: number[]) => `${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)}`;
 export const signed = (n: number, digits = 1) => `${n < 0 ? '−' : '+'}${Math.abs(n).toFixed(digits)}`;
 
 /** `52×`, `5,009×`, `1.4×`, `0.53×`. */
@@ -218,10 +218,10 @@ export const ms = (value: number | undefined) => (value === undefined ? '–' : 
  * /proc: on 2 shared cores another benchmark moves every timing, so each section says how much.
  */
 export class ForeignCpu {
-  private readonly last = new Map<number, number>();
+  private last = new Map<number, number>();
   private ticks = 0;
-  private readonly timer?: NodeJS.Timeout;
-  private readonly startedAt = performance.now();
+  private timer?: NodeJS.Timeout;
+  private startedAt = performance.now();
 
   constructor() {
     if (!existsSync('/proc/self/stat')) return;

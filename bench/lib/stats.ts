@@ -2,28 +2,28 @@ import { getHeapSpaceStatistics } from 'node:v8';
 
 /** Latency summary of one measurement, in microseconds. */
 export interface LatencySummary {
-  readonly samples: number;
-  readonly medianUs: number;
-  readonly p99Us: number;
-  readonly meanUs: number;
-  readonly minUs: number;
-  readonly maxUs: number;
+  samples: number;
+  medianUs: number;
+  p99Us: number;
+  meanUs: number;
+  minUs: number;
+  maxUs: number;
 }
 
-const nearestRank = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
-const middle = (sorted: readonly number[]) => {
+const nearestRank = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
+const middle = (sorted: number[]) => {
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
 /** Median: the mean of the two middle values for an even count. */
-export const median = (values: readonly number[]) => middle([...values].sort((a, b) => a - b));
+export const median = (values: number[]) => middle([...values].sort((a, b) => a - b));
 
 /** Nearest-rank percentile (0 < p ≤ 1); NaN without values. */
-export const percentile = (values: readonly number[], p: number) => (values.length === 0 ? Number.NaN : nearestRank([...values].sort((a, b) => a - b), p));
+export const percentile = (values: number[], p: number) => (values.length === 0 ? Number.NaN : nearestRank([...values].sort((a, b) => a - b), p));
 
 /** Median (mean of the two middle values for an even count) and nearest-rank p99. */
-export function summarize(samplesUs: readonly number[]): LatencySummary {
+export function summarize(samplesUs: number[]): LatencySummary {
   if (samplesUs.length === 0) throw new Error('no samples');
   const sorted = [...samplesUs].sort((a, b) => a - b);
   const mean = sorted.reduce((sum, v) => sum + v, 0) / sorted.length;
@@ -37,10 +37,10 @@ function round(us: number): number {
 /** Bounds of one sampling loop. */
 export interface SamplingBounds {
   /** Stop once this much time was spent sampling and at least `minSamples` were taken. */
-  readonly maxMs: number;
-  readonly minSamples: number;
+  maxMs: number;
+  minSamples: number;
   /** Stop at this many samples even if time is left. */
-  readonly maxSamples: number;
+  maxSamples: number;
 }
 
 /**
@@ -72,12 +72,12 @@ export async function pool(from: number, to: number, concurrency: number, task: 
 
 /** How one call of a burst ended, `ms` after the burst started. */
 export interface Settlement<T> {
-  readonly index: number;
-  readonly ms: number;
-  readonly ok: boolean;
-  readonly value?: T;
+  index: number;
+  ms: number;
+  ok: boolean;
+  value?: T;
   /** `code` (OboError), `errorCode` (msal) or the error's name. */
-  readonly error?: string;
+  error?: string;
 }
 
 function errorName(error: unknown): string {
@@ -116,7 +116,7 @@ export async function runBurst<T>(count: number, call: (index: number) => Promis
 }
 
 /** How a burst went: failures by error, distinct values, time-to-answer (p50/p99 only when every one of `calls` settled). */
-export function settledFigures<T>(settled: readonly Settlement<T>[], calls: number) {
+export function settledFigures<T>(settled: Settlement<T>[], calls: number) {
   const t = settled.map((s) => s.ms);
   const all = settled.length === calls;
   const failed = settled.filter((s) => !s.ok);
@@ -143,12 +143,12 @@ export const errorList = (errors: Record<string, number>) => Object.entries(erro
 
 /** Heap figures after gc, in bytes. */
 export interface HeapFigures {
-  readonly heapUsed: number;
+  heapUsed: number;
   /** heapUsed without V8's code spaces (JIT output, which keeps growing while code warms up). */
-  readonly dataHeap: number;
+  dataHeap: number;
   /** Typed-array backing stores and other memory outside the JS heap. */
-  readonly external: number;
-  readonly rss: number;
+  external: number;
+  rss: number;
 }
 
 /**

@@ -17,15 +17,15 @@ import type { AddressInfo } from 'node:net';
 import { failStartup, serveBench, serverConfig } from '../lib/child.js';
 
 export interface BaselineApiServerConfig {
-  readonly downstreamBaseUrl: string;
+  downstreamBaseUrl: string;
   /** A downstream access token of the usual size, sent as is on every call. */
-  readonly fixedToken: string;
-  readonly objectId: string;
-  readonly tenantId: string;
+  fixedToken: string;
+  objectId: string;
+  tenantId: string;
   /** The downstream client: `undici` (default, as DownstreamApi) or `fetch`. */
-  readonly client?: 'undici' | 'fetch';
-  readonly asyncLocalStorage?: boolean;
-  readonly deadlineMs?: number;
+  client?: 'undici' | 'fetch';
+  asyncLocalStorage?: boolean;
+  deadlineMs?: number;
 }
 
 const config = serverConfig<BaselineApiServerConfig>();

@@ -9,19 +9,19 @@ import { get, keepAlive } from '../lib/load.js';
 import { tally } from '../lib/stats.js';
 
 export interface Flood {
-  readonly url: string;
-  readonly count: number;
-  readonly rate: number;
-  readonly concurrency: number;
-  readonly token: string;
+  url: string;
+  count: number;
+  rate: number;
+  concurrency: number;
+  token: string;
 }
 export interface FloodResult {
-  readonly sent: number;
-  readonly durationMs: number;
-  readonly achievedRatePerS: number;
+  sent: number;
+  durationMs: number;
+  achievedRatePerS: number;
   /** Ticks on which the schedule was behind because `concurrency` requests were in flight. */
-  readonly cappedTicks: number;
-  readonly statuses: Record<string, number>;
+  cappedTicks: number;
+  statuses: Record<string, number>;
 }
 
 async function flood({ url, count, rate, concurrency, token }: Flood): Promise<FloodResult> {

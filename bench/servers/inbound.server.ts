@@ -19,16 +19,16 @@ import { failStartup, serveBench, serverConfig } from '../lib/child.js';
 export type InboundVariant = 'ours-full' | 'ours-cached' | 'passport-jwks' | 'none';
 
 export interface InboundServerConfig {
-  readonly variant: InboundVariant;
+  variant: InboundVariant;
   /** `https://127.0.0.1:<port>/` of the local authority. */
-  readonly instance: string;
-  readonly tenantId: string;
+  instance: string;
+  tenantId: string;
   /** The API's client id: the tokens' `aud`. */
-  readonly clientId: string;
+  clientId: string;
   /** The delegated scope the route requires. */
-  readonly scope: string;
+  scope: string;
   /** No Nest logger (the JWKS flood makes ours warn about unknown key ids). */
-  readonly quiet?: boolean;
+  quiet?: boolean;
 }
 
 const config = serverConfig<InboundServerConfig>();

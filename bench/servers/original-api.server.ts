@@ -16,35 +16,35 @@ import { failStartup, serveBench, serverConfig } from '../lib/child.js';
 import { heapAfterGc } from '../lib/stats.js';
 
 export interface OriginalApiServerConfig {
-  readonly instance: string;
-  readonly tenantId: string;
-  readonly clientId: string;
-  readonly clientSecret: string;
+  instance: string;
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
   /** `http://127.0.0.1:<port>` of the downstream server. */
-  readonly downstreamBaseUrl: string;
+  downstreamBaseUrl: string;
   /** `api://<downstream>/Downstream.Read`. */
-  readonly downstreamScope: string;
-  readonly validatedTokenCacheMaxEntries?: number;
-  readonly cacheMaxEntries?: number;
+  downstreamScope: string;
+  validatedTokenCacheMaxEntries?: number;
+  cacheMaxEntries?: number;
 }
 
 /** What `heap` answers, bytes. */
 export interface HeapReport {
-  readonly heapUsed: number;
-  readonly rss: number;
-  readonly external: number;
-  readonly arrayBuffers: number;
+  heapUsed: number;
+  rss: number;
+  external: number;
+  arrayBuffers: number;
   /** Peak resident set of the process so far (`process.resourceUsage().maxRSS`). */
-  readonly maxRss: number;
-  readonly validatedTokens: number;
-  readonly oboTokens: number;
+  maxRss: number;
+  validatedTokens: number;
+  oboTokens: number;
 }
 
 const config = serverConfig<OriginalApiServerConfig>();
 
 @Controller('api')
 class ProfileController {
-  constructor(private readonly downstream: DownstreamApi) {}
+  constructor(private downstream: DownstreamApi) {}
 
   @Get('profile')
   @RequiredScopes('access_as_user')

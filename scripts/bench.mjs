@@ -15,7 +15,7 @@ const root = resolve(import.meta.dirname, '..');
 const outDir = join(root, 'dist', 'bench');
 const args = process.argv.slice(2);
 const nodeFlag = args.indexOf('--node');
-const only = args.find((a, i) => !a.startsWith('--') && i !== nodeFlag + 1);
+const only = args.find((a, i) => !a.startsWith('--') && !(nodeFlag >= 0 && i === nodeFlag + 1));
 const quick = process.env.BENCH_QUICK === '1';
 const run = (command, commandArgs, env) => {
   const result = spawnSync(command, commandArgs, { stdio: 'inherit', cwd: root, env });

@@ -10,7 +10,8 @@ import { barChart } from './lib/chart.js';
 import { startChild, type ChildServer } from './lib/child.js';
 import { breakdown, readProfile, type ProfileBreakdown, type Window } from './lib/cpu-profile.js';
 import { claimsOf, mintAssertion, startFixture, type Fixture } from './lib/fixture.js';
-import { alternate, runLoad, warmUp, type Variant, type VariantResult } from './lib/load.js';
+import { alternate, paired, runLoad, warmUp, type PairedRun, type Variant, type VariantResult } from './lib/load.js';
+import { median, percentile } from './lib/stats.js';
 import { benchMain, fixed, header, int, log, pct, pick, root, signed, spread, type RunHeader } from './lib/report.js';
 import type { BaselineApiServerConfig } from './servers/baseline-api.server.js';
 import type { OriginalApiServerConfig } from './servers/original-api.server.js';
@@ -20,6 +21,9 @@ const TARGET = 0.9;
 const settings = {
   rounds: pick(6, 2),
   durationSeconds: pick(2, 1),
+  /** Back-to-back pairs of ours and baseline 4 (see `paired`), each run this long. */
+  pairs: pick(20, 4),
+  pairSeconds: pick(1.5, 1),
   warmUpSeconds: pick(2, 1),
   /** Unmeasured load right before each measured run (see RoundsOptions.settleSeconds). */
   settleSeconds: pick(1, 0.5),
@@ -58,6 +62,8 @@ interface Result extends RunHeader {
   assertionLengthChars: number;
   downstreamTokenLengthChars: number;
   results: VariantResult[];
+  /** Ours and baseline 4 back to back, pair by pair. */
+  pairs: PairedRun[];
   profiles: Profiled[];
   groups: GroupRow[];
   topFunctions: ReadonlyArray<{ name: string; where: string; group: string; usPerRequest: number }>;
@@ -153,6 +159,7 @@ async function run(): Promise<Result> {
     await warmUp(variants, settings.warmUpSeconds, settings.connections, log);
     authority.resetCounters();
     const results = await alternate(variants, { ...settings, log });
+    const pairs = await paired(variants[0]!, variants[1]!, { ...settings, durationSeconds: settings.pairSeconds, log });
     const providerRequests = authority.requests.token + authority.requests.discovery + authority.requests.jwks;
     if (providerRequests !== 0) throw new Error(`${providerRequests} identity-provider requests during measurement: OBO tokens or keys were not cached`);
     for (const v of variants) await v.server.stop();
@@ -185,6 +192,7 @@ async function run(): Promise<Result> {
       assertionLengthChars: users[0]!.length,
       downstreamTokenLengthChars: fixedToken.length,
       results,
+      pairs,
       profiles: [po!, pb!].map(({ profile: _, ...rest }) => rest),
       groups,
       topFunctions: po!.profile.functions.slice(0, 25).map((f) => ({ name: f.name, where: f.where, group: f.group, usPerRequest: f.selfUs / po!.requests })),
@@ -194,6 +202,13 @@ async function run(): Promise<Result> {
     for (const server of servers.reverse()) await server.stop();
     await authority.close();
   }
+}
+
+/** Median and quartiles of the per-pair ratios (runs made before pairs existed have none). */
+function pairedSummary(r: Result) {
+  const ratios = (r.pairs ?? []).map((p) => p.rpsRatio);
+  if (ratios.length === 0) return { pairs: 0, rps: Number.NaN, q1: Number.NaN, q3: Number.NaN, extra: Number.NaN };
+  return { pairs: ratios.length, rps: median(ratios), q1: percentile(ratios, 0.25), q3: percentile(ratios, 0.75), extra: median(r.pairs.map((p) => p.cpuExtraUs)) };
 }
 
 function render(r: Result, node20?: Result) {
@@ -216,9 +231,11 @@ function render(r: Result, node20?: Result) {
       base: b,
       fetchCpu: f.cpuUsPerRequest,
       fetchExtra: f.cpuUsPerRequest - b.cpuUsPerRequest,
-      met: o.requestsPerSecond / b.requestsPerSecond >= TARGET,
+      paired: pairedSummary(r),
+      met: pairedSummary(r).rps >= TARGET,
       target: TARGET,
       parts: { als: part(a.cpuUsPerRequest - b.cpuUsPerRequest), deadline: part(ad.cpuUsPerRequest - a.cpuUsPerRequest), module: part(o.cpuUsPerRequest - ad.cpuUsPerRequest) },
+      node20Paired: node20 && pairedSummary(node20),
       vs20: node20 && { ours: by(node20, 'ours'), oursOver20: o.requestsPerSecond / by(node20, 'ours').requestsPerSecond },
       groups: r.groups.filter((g) => Math.abs(g.diffUs) >= 0.05 || g.oursUs >= 0.5),
       total: { ours: total((g) => g.oursUs), baseline: total((g) => g.baselineUs), diff: total((g) => g.diffUs) },

@@ -219,6 +219,36 @@ export async function alternate(variants: Variant[], options: RoundsOptions): Pr
   });
 }
 
+/** One pair of back-to-back runs of two variants: their throughput ratio and CPU difference. */
+export interface PairedRun {
+  /** a's req/s ÷ b's req/s in this pair. */
+  rpsRatio: number;
+  /** a's API CPU per request − b's, µs. */
+  cpuExtraUs: number;
+}
+
+/**
+ * `pairs` pairs of runs of `a` and `b` back to back (order alternating: ab, ba, ab, ...), each after
+ * its settle load. On a machine whose speed drifts over seconds (shared cores), two runs a second
+ * apart see nearly the same machine, so the median of per-pair ratios is steadier than the ratio of
+ * two medians taken over minutes.
+ */
+export async function paired(a: Variant, b: Variant, options: RoundsOptions & { pairs: number }): Promise<PairedRun[]> {
+  const out: PairedRun[] = [];
+  for (let pair = 0; pair < options.pairs; pair++) {
+    const measured = new Map<string, { rps: number; cpu: number }>();
+    for (const variant of pair % 2 === 0 ? [a, b] : [b, a]) {
+      if (options.settleSeconds) await runLoad({ url: `${variant.server.url}${variant.path}`, durationSeconds: options.settleSeconds, connections: options.connections, headers: variant.headers, connectionHeaders: variant.connectionHeaders });
+      const { run, cpuUs } = await once(variant, options.durationSeconds, options.connections);
+      measured.set(variant.key, { rps: run.ok / run.wallSeconds, cpu: cpuUs / run.ok });
+    }
+    const [x, y] = [measured.get(a.key)!, measured.get(b.key)!];
+    out.push({ rpsRatio: x.rps / y.rps, cpuExtraUs: x.cpu - y.cpu });
+    options.log(`pair ${pair + 1}/${options.pairs} ${a.key} ÷ ${b.key}: ${(x.rps / y.rps).toFixed(3)} (${Math.round(x.rps)} vs ${Math.round(y.rps)} req/s)`);
+  }
+  return out;
+}
+
 // ---- node:http keep-alive client ----
 
 export interface Reply {

@@ -5,13 +5,12 @@
 // code usually does. Two switches add, one at a time, what the module needs by design, to tell
 // their cost apart from the module's own: `asyncLocalStorage` runs every request inside
 // `AsyncLocalStorage.run` (an Express middleware; the module's RequestContext is built on it),
-// `deadlineMs` gives the downstream call a deadline the way DownstreamApi does (a timer and an
-// EventEmitter as undici's abort signal, cleared once the body is read).
+// `deadlineMs` gives the downstream call a deadline the way DownstreamApi does (a timer and a
+// one-listener object as undici's abort signal, cleared once the body is read).
 import 'reflect-metadata';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { EventEmitter } from 'node:events';
 import { Agent } from 'undici';
 import type { AddressInfo } from 'node:net';
 import { failStartup, serveBench, serverConfig } from '../lib/child.js';
@@ -37,7 +36,25 @@ const origin = new URL(config.downstreamBaseUrl).origin;
 const path = '/api/whoami';
 const headers = { accept: 'application/json', authorization };
 
-async function viaUndici(signal?: EventEmitter): Promise<unknown> {
+/** What DownstreamApi hands undici as its abort signal: `aborted`, `reason`, one listener. */
+class DeadlineSignal {
+  aborted = false;
+  reason: Error | undefined = undefined;
+  private listener: (() => void) | undefined = undefined;
+  addEventListener(_type: 'abort', listener: () => void): void {
+    this.listener = listener;
+  }
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    if (this.listener === listener) this.listener = undefined;
+  }
+  expire(): void {
+    this.aborted = true;
+    this.reason = new Error('deadline passed');
+    this.listener?.();
+  }
+}
+
+async function viaUndici(signal?: DeadlineSignal): Promise<unknown> {
   const response = await pool.request({ origin, path, method: 'GET', headers, signal });
   if (response.statusCode !== 200) throw new Error(`downstream answered ${response.statusCode}`);
   return JSON.parse(await response.body.text()) as unknown;
@@ -60,8 +77,8 @@ async function downstreamCall(): Promise<unknown> {
       clearTimeout(timer);
     }
   }
-  const signal = new EventEmitter();
-  const timer = setTimeout(() => signal.emit('abort'), config.deadlineMs);
+  const signal = new DeadlineSignal();
+  const timer = setTimeout(() => signal.expire(), config.deadlineMs);
   timer.unref();
   try {
     return await viaUndici(signal);

@@ -97,9 +97,13 @@ function render(r: Result, node20?: Result) {
       table: r.levels.map((l) => {
         const per = (a: number, b: number) => (a - b) / l.users;
         const [zero, warm, noValidated, neither] = [l.atZero, l.afterWarm, l.withoutValidated, l.withoutBoth];
-        return { ...l, perUser: per(warm.heapUsed, zero.heapUsed), validated: per(warm.heapUsed, noValidated.heapUsed), obo: per(noValidated.heapUsed, neither.heapUsed), rest: per(neither.heapUsed, zero.heapUsed), rssPerUser: per(warm.rss, zero.rss) };
+        return { ...l, perUser: per(warm.heapUsed, zero.heapUsed), validated: per(warm.heapUsed, noValidated.heapUsed), obo: per(noValidated.heapUsed, neither.heapUsed), rest: per(neither.heapUsed, zero.heapUsed), rssPerUser: per(warm.rss, zero.rss),
+          // What the resident set grew by: V8's committed heap, external memory (buffers), and the rest (native: OpenSSL, malloc arenas, code).
+          rssHeapTotalPerUser: per(warm.heapTotal, zero.heapTotal), rssExternalPerUser: per(warm.external, zero.external), rssNativePerUser: per(warm.rss - warm.heapTotal - warm.external, zero.rss - zero.heapTotal - zero.external),
+          peakPerUser: per(warm.maxRss, zero.rss) };
       }),
       worst: worst(r),
+      rssFalls: r.levels.length > 1 && (r.levels.at(-1)!.afterWarm.rss - r.levels.at(-1)!.atZero.rss) / r.levels.at(-1)!.users < (r.levels[0]!.afterWarm.rss - r.levels[0]!.atZero.rss) / r.levels[0]!.users,
       met: worst(r) <= TARGET_BYTES,
       worst20: node20 && worst(node20),
     },

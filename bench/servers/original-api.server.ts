@@ -31,6 +31,8 @@ export interface OriginalApiServerConfig {
 /** What `heap` answers, bytes. */
 export interface HeapReport {
   heapUsed: number;
+  /** V8's committed heap (`heapTotal`): what the heap holds of the resident set. */
+  heapTotal: number;
   rss: number;
   external: number;
   arrayBuffers: number;
@@ -85,7 +87,7 @@ async function main(): Promise<void> {
       await heapAfterGc();
       const m = process.memoryUsage();
       const maxRss = process.resourceUsage().maxRSS * 1024;
-      return { heapUsed: m.heapUsed, rss: m.rss, external: m.external, arrayBuffers: m.arrayBuffers, maxRss, validatedTokens: validated.entries?.size ?? 0, oboTokens: tokens.size };
+      return { heapUsed: m.heapUsed, heapTotal: m.heapTotal, rss: m.rss, external: m.external, arrayBuffers: m.arrayBuffers, maxRss, validatedTokens: validated.entries?.size ?? 0, oboTokens: tokens.size };
     },
     'clear-caches': (which: unknown) => {
       if (which === 'validated' || which === 'both') validated.entries?.clear();

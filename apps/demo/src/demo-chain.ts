@@ -21,6 +21,8 @@ export interface DemoChain {
   mintTokenWithoutScope(): string;
   /** An app-only token for the Original API with the app permission `Profile.Read.All`. */
   mintAppToken(): string;
+  /** The sample web app (sign in in a browser), when this provider's chain runs one, and who can sign in. */
+  readonly webApp?: { readonly url: string; readonly users: readonly string[]; readonly password: string };
   /** Step 5: how the authority asks for a stronger sign-in. */
   readonly stepUp: StepUp;
   /** Stops both sample APIs and the authority. */

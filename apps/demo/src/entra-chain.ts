@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { LocalAuthority, type DevCertificate } from 'nestjs-obo/testing';
 import { claimsOf, type DemoChain } from './demo-chain.js';
-import { startSampleApps } from './sample-apps.js';
+import { startSampleApps, startWebApp } from './sample-apps.js';
 
 /**
  * The chain on a local Entra-like authority: the Original API (scope `access_as_user`, a client
@@ -30,6 +30,11 @@ export async function startEntraChain(root: string, tls: DevCertificate): Promis
     await authority.close();
     throw error;
   });
+  const webApp = await startWebApp(root, authority, tls, { originalId, downstreamId, originalUrl: samples.original.url, downstreamUrl: samples.downstream.url }).catch(async (error: unknown) => {
+    await samples.stop();
+    await authority.close();
+    throw error;
+  });
   return {
     originalUrl: samples.original.url,
     originalClientId: originalId,
@@ -47,7 +52,9 @@ export async function startEntraChain(root: string, tls: DevCertificate): Promis
         return authority.injectTokenFault({ kind: 'claims-challenge', claims }, { oid: claimsOf(userToken).oid as string, times: 1 });
       },
     },
+    webApp: { url: webApp.url, users: authority.users.map((user) => user.username), password: authority.users[0]!.password },
     stop: async () => {
+      await webApp.stop();
       await samples.stop();
       await authority.close();
     },

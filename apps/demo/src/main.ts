@@ -28,7 +28,11 @@ async function main(): Promise<void> {
     await shutdown();
     return;
   }
-  const { originalUrl } = chain;
+  const { originalUrl, webApp } = chain;
+  if (webApp) {
+    console.log(`\nThe web app that calls web APIs: open ${webApp.url}/ in a browser and sign in as ${webApp.users.join(', ')} (password ${webApp.password}).`);
+    console.log('  Profile: the three hops side by side; Reports: the consent page for a new scope; Secure: Conditional Access asks for MFA.');
+  }
   console.log(`\nTry it yourself (a user token for the Original API is in ${tokenFile}, valid for one hour):`);
   console.log(`  curl -i -H "Authorization: Bearer $(cat ${tokenFile})" ${originalUrl}/api/profile`);
   console.log(`  curl -i ${originalUrl}/api/profile                 # no token: 401`);

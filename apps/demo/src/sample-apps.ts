@@ -1,4 +1,7 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { DevCertificate, LocalAuthority } from 'nestjs-obo/testing';
 import { spawnApp, type RunningApp } from './spawn-app.js';
 
 /** The two sample APIs running as child processes. */
@@ -43,4 +46,54 @@ export async function startSampleApps(root: string, env: SampleAppsEnvironment):
     throw error;
   }
   return { downstream, original, stop: async () => void (await Promise.all([original.stop(), downstream.stop()])) };
+}
+
+/** The APIs the web app calls, as the chain registered and started them. */
+export interface WebAppTargets {
+  readonly originalId: string;
+  readonly downstreamId: string;
+  readonly originalUrl: string;
+  readonly downstreamUrl: string;
+}
+
+/**
+ * Registers the sample web app at `authority` (a client secret, its redirect, post-logout and
+ * back-channel logout URIs on a fixed loopback port: WEB_APP_PORT, else a free one) and starts it.
+ */
+export async function startWebApp(root: string, authority: LocalAuthority, tls: DevCertificate, targets: WebAppTargets): Promise<RunningApp> {
+  const port = Number(process.env.WEB_APP_PORT ?? (await freePort()));
+  const origin = `http://127.0.0.1:${port}`;
+  const clientId = randomUUID();
+  const clientSecret = randomBytes(24).toString('base64url');
+  authority.registerApp({
+    clientId,
+    clientSecret,
+    displayName: 'nestjs-obo sample web app',
+    redirectUris: [`${origin}/auth/redirect`],
+    postLogoutRedirectUris: [`${origin}/`],
+    backchannelLogoutUri: `${origin}/auth/backchannel-logout`,
+  });
+  return spawnApp('web-app', join(root, 'dist/apps/web-app/src/main.js'), {
+    ...process.env,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    NODE_EXTRA_CA_CERTS: tls.certPath,
+    AZURE_AD_INSTANCE: authority.instance,
+    AZURE_AD_TENANT_ID: authority.tenantId,
+    AZURE_AD_CLIENT_ID: clientId,
+    AZURE_AD_CLIENT_SECRET: clientSecret,
+    ORIGINAL_API_BASE_URL: targets.originalUrl,
+    ORIGINAL_API_SCOPE: `api://${targets.originalId}/access_as_user`,
+    DOWNSTREAM_API_BASE_URL: targets.downstreamUrl,
+    DOWNSTREAM_API_SCOPE: `api://${targets.downstreamId}/Downstream.Read`,
+  });
+}
+
+/** A free loopback port (bound, then released: the web app's redirect URI names its port before it listens). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }

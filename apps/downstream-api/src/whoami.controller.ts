@@ -1,5 +1,11 @@
 import { Controller, Get } from '@nestjs/common';
-import { CurrentUser, Principal, RequiredAppPermissions, RequiredScopes } from 'nestjs-obo';
+import { ClaimsChallengeError, CurrentUser, Principal, RequiredAppPermissions, RequiredScopes } from 'nestjs-obo';
+
+/**
+ * The authentication context this API's sensitive route asks for (Entra's `acrs` claim; an admin maps
+ * `c1` to "require MFA" with Conditional Access).
+ */
+export const SECURE_CLAIMS = '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}';
 
 /** What the Downstream API knows about its caller, from the validated token only. */
 export interface WhoAmI {
@@ -28,5 +34,17 @@ export class WhoAmIController {
       roles: user.roles,
       tokenKind: user.isAppOnly ? 'app' : 'user',
     };
+  }
+
+  /**
+   * Like `whoami`, behind an authentication context: a token without `acrs: ["c1"]` gets a 401
+   * claims challenge (`insufficient_claims`), which the caller must relay back to the user.
+   */
+  @Get('secure-whoami')
+  @RequiredScopes('Downstream.Read')
+  secureWhoami(@CurrentUser() user: Principal): WhoAmI {
+    const acrs = user.claims.acrs;
+    if (!Array.isArray(acrs) || !acrs.includes('c1')) throw new ClaimsChallengeError(SECURE_CLAIMS, []);
+    return this.whoami(user);
   }
 }

@@ -16,6 +16,14 @@ export class ProfileController {
     return { caller: { objectId: user.objectId, tenantId: user.tenantId }, downstream };
   }
 
+  /** The same, from the Downstream API's route behind an authentication context (Conditional Access). */
+  @Get('secure-profile')
+  @RequiredScopes('access_as_user')
+  async secureProfile(@CurrentUser() user: Principal): Promise<{ caller: { objectId: string; tenantId: string }; downstream: DownstreamWhoAmI }> {
+    const downstream = await this.downstream.get<DownstreamWhoAmI>('downstream', '/api/secure-whoami');
+    return { caller: { objectId: user.objectId, tenantId: user.tenantId }, downstream };
+  }
+
   /** For app-only callers: the Downstream API called with this API's own app token. */
   @Get('app-profile')
   @RequiredAppPermissions('Profile.Read.All')

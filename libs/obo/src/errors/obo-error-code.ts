@@ -24,6 +24,9 @@
  * - `ERR_OBO_PROVIDER_BAD_RESPONSE`: the identity provider answered something unusable (502).
  * - `ERR_OBO_DOWNSTREAM_FAILED`: the downstream API failed or refused the token (502).
  * - `ERR_OBO_DOWNSTREAM_TIMEOUT`: the downstream API did not answer within its timeout (504).
+ * - `ERR_OBO_INTERACTION_REQUIRED`: web app: a token for the signed-in user needs them in the browser (consent, a claims challenge, sign-in); `@AuthorizeForScopes()` redirects them (else 401).
+ * - `ERR_OBO_SIGN_IN_FAILED`: web app: the authority refused the sign-in or its answer failed a check (state, nonce, PKCE, ID token) (400 page).
+ * - `ERR_OBO_LOGOUT_TOKEN_INVALID`: web app: a back-channel logout token failed validation (400 `invalid_request`).
  * - `ERR_OBO_INTERNAL`: response code for errors that are the server's own (configuration, credentials, app bugs); details are in the log only (500).
  */
 export type OboErrorCode =
@@ -50,4 +53,7 @@ export type OboErrorCode =
   | 'ERR_OBO_PROVIDER_BAD_RESPONSE'
   | 'ERR_OBO_DOWNSTREAM_FAILED'
   | 'ERR_OBO_DOWNSTREAM_TIMEOUT'
+  | 'ERR_OBO_INTERACTION_REQUIRED'
+  | 'ERR_OBO_SIGN_IN_FAILED'
+  | 'ERR_OBO_LOGOUT_TOKEN_INVALID'
   | 'ERR_OBO_INTERNAL';

@@ -6,6 +6,7 @@ import type { ResolvedOboOptions } from '../../options/resolve-obo-options.js';
 import { TokenAcquisition } from '../token-acquisition/token-acquisition.service.js';
 import { DownstreamClient, downstreamFailed as failed, type DownstreamResponse, type DownstreamUrl } from './downstream-client.js';
 import { readDownstreamChallenge } from './downstream-challenge.js';
+import { downstreamUrl } from './downstream-url.js';
 
 /** Per-call options of {@link DownstreamApi}. */
 export interface DownstreamCallOptions {
@@ -136,16 +137,7 @@ export class DownstreamApi implements OnApplicationShutdown {
   }
 
   private buildUrl(api: Api, path: string, query?: Record<string, string>): DownstreamUrl {
-    if (typeof path !== 'string' || !path.startsWith('/') || path.startsWith('//')) {
-      throw new OboError('ERR_OBO_CONFIG_INVALID', 'Downstream paths must start with a single "/".');
-    }
-    const url = new URL(`${api.baseUrl}${path}`);
-    // After normalisation (`..`, encoded slashes) the URL must still be under the base URL.
-    if (url.href !== api.baseUrl && !url.href.startsWith(`${api.baseUrl}/`)) {
-      throw new OboError('ERR_OBO_CONFIG_INVALID', 'Downstream path leaves the configured base URL.');
-    }
-    for (const [key, value] of Object.entries(query ?? {})) url.searchParams.append(key, value);
-    return Object.freeze({ origin: url.origin, path: `${url.pathname}${url.search}`, host: url.host });
+    return downstreamUrl(api.baseUrl, path, query);
   }
 
   /** Not `async`: one promise less per call on the hot path. Every failure is a rejection. */

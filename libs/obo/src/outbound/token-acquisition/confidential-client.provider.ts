@@ -1,6 +1,6 @@
 import { tenantAuthority } from '../../authority/entra-authority.js';
 import { Logger, type FactoryProvider } from '@nestjs/common';
-import { ConfidentialClientApplication, LogLevel, type NodeAuthOptions } from '@azure/msal-node';
+import { ConfidentialClientApplication, LogLevel, type Configuration, type NodeAuthOptions } from '@azure/msal-node';
 import { RESOLVED_OBO_OPTIONS } from '../../options/obo-options.constants.js';
 import type { ResolvedOboOptions } from '../../options/resolve-obo-options.js';
 import { ClientAssertionSource } from './client-assertion-source.js';
@@ -44,14 +44,31 @@ export function createConfidentialClient(options: ResolvedOboOptions): Confident
   if (!options.credential || options.provider !== 'entra') return null;
   const network = new DeadlineNetworkClient(options.tokenAcquisition.timeoutMs, options.egress.dispatcher);
   const assertions = options.credential.kind === 'assertion' ? new ClientAssertionSource(options.credential) : undefined;
-  const application = new ConfidentialClientApplication({
+  const application = new ConfidentialClientApplication(msalConfiguration(options, network, assertions));
+  return { application, network, assertions };
+}
+
+/**
+ * The msal-node configuration of this module's confidential client: the tenant authority, known
+ * authorities, client capabilities, the credential, our network client, and logging without PII.
+ * `extra` adds what one use needs (a web app's per-user cache plugin, cached authority metadata).
+ */
+export function msalConfiguration(
+  options: ResolvedOboOptions,
+  network: DeadlineNetworkClient,
+  assertions: ClientAssertionSource | undefined,
+  extra: { authorityMetadata?: string; cache?: Configuration['cache'] } = {},
+): Configuration {
+  return {
     auth: {
       clientId: options.clientId,
       authority: tenantAuthority(options.instance, options.multiTenant ? 'organizations' : options.tenantId),
       knownAuthorities: [...options.knownAuthorities],
       clientCapabilities: [...options.tokenAcquisition.clientCapabilities],
+      ...(extra.authorityMetadata === undefined ? {} : { authorityMetadata: extra.authorityMetadata }),
       ...credentialOf(options, assertions),
     },
+    ...(extra.cache === undefined ? {} : { cache: extra.cache }),
     system: {
       networkClient: network,
       loggerOptions: {
@@ -64,8 +81,7 @@ export function createConfidentialClient(options: ResolvedOboOptions): Confident
         },
       },
     },
-  });
-  return { application, network, assertions };
+  };
 }
 
 export const confidentialClientProvider: FactoryProvider<ConfidentialClient | null> = {

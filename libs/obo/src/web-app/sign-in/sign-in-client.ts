@@ -79,6 +79,8 @@ export interface SilentTokenRequest {
 /** The result of redeeming an authorization code. */
 export interface SignInResult {
   readonly account: SignedInAccount;
+  /** The ID token, kept (sealed) in the session only as `id_token_hint` for sign-out. */
+  readonly idToken?: string;
 }
 
 /** Claims of a validated OpenID Connect back-channel logout token: who to sign out. */

@@ -1,0 +1,52 @@
+// Drives the local authority's pages from a ScriptedBrowser: whatever page the authority shows
+// (sign-in, consent, MFA), answer it as a consenting user would, until the browser leaves it.
+import { formsOf, type Hop, type ScriptedBrowser } from './scripted-browser.js';
+
+/** What the user does at the authority. */
+export interface UserAtAuthority {
+  readonly username: string;
+  readonly password: string;
+  /** Press cancel on a consent page instead of accept. Default false. */
+  readonly declineConsent?: boolean;
+}
+
+/** The kinds of authority page seen on the way, in order (`sign-in`, `consent`, `mfa`). */
+export type AuthorityPage = 'sign-in' | 'consent' | 'mfa' | 'other';
+
+const MAX_PAGES = 6;
+
+/** The page kind, from its form's fields and buttons. */
+export function pageKind(html: string): AuthorityPage {
+  const form = formsOf(html)[0];
+  if (!form) return 'other';
+  if ('password' in form.fields) return 'sign-in';
+  const buttons = Object.entries(form.buttons).map(([name, value]) => `${name} ${value}`.toLowerCase()).join(' ');
+  if (/approve|mfa|verify/.test(buttons) || /approve sign-in|verify your identity/i.test(html)) return 'mfa';
+  if (/accept|consent/.test(buttons) || /permissions requested|consent/i.test(html)) return 'consent';
+  return 'other';
+}
+
+/**
+ * Follows `hops` (a navigation that may have ended on an authority page) through the authority's
+ * pages; returns every hop after them and the kinds of page answered.
+ * @throws Error when a page has no form to answer, or more than 6 pages come
+ */
+export async function throughAuthority(browser: ScriptedBrowser, hops: Hop[], authorityOrigin: string, user: UserAtAuthority): Promise<{ hops: Hop[]; pages: AuthorityPage[] }> {
+  const pages: AuthorityPage[] = [];
+  let current = hops;
+  for (let i = 0; i < MAX_PAGES; i++) {
+    const last = current[current.length - 1]!;
+    if (new URL(last.url).origin !== authorityOrigin || last.status !== 200) return { hops: current, pages };
+    const kind = pageKind(last.body);
+    const form = formsOf(last.body)[0];
+    if (!form || kind === 'other') throw new Error(`The authority showed a page with no form to answer (status ${last.status}).`);
+    pages.push(kind);
+    const button = pickButton(form.buttons, kind === 'consent' && user.declineConsent ? /cancel|decline|deny/i : /accept|approve|sign|continue|yes|submit/i);
+    current = await browser.submit(last.url, form, kind === 'sign-in' ? { username: user.username, password: user.password } : {}, button);
+  }
+  throw new Error('The authority showed more than 6 pages.');
+}
+
+function pickButton(buttons: Record<string, string>, wanted: RegExp): string | undefined {
+  return Object.keys(buttons).find((name) => wanted.test(name) || wanted.test(buttons[name]!));
+}

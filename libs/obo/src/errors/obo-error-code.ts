@@ -25,6 +25,7 @@
  * - `ERR_OBO_DOWNSTREAM_FAILED`: the downstream API failed or refused the token (502).
  * - `ERR_OBO_DOWNSTREAM_TIMEOUT`: the downstream API did not answer within its timeout (504).
  * - `ERR_OBO_INTERNAL`: response code for errors that are the server's own (configuration, credentials, app bugs); details are in the log only (500).
+ * - `ERR_OBO_SESSION_STORE_UNAVAILABLE`: the web app's session store (Redis) failed or did not answer in time; sessions fail closed (503 with `Retry-After`).
  */
 export type OboErrorCode =
   | 'ERR_OBO_CONFIG_INVALID'
@@ -50,4 +51,5 @@ export type OboErrorCode =
   | 'ERR_OBO_PROVIDER_BAD_RESPONSE'
   | 'ERR_OBO_DOWNSTREAM_FAILED'
   | 'ERR_OBO_DOWNSTREAM_TIMEOUT'
-  | 'ERR_OBO_INTERNAL';
+  | 'ERR_OBO_INTERNAL'
+  | 'ERR_OBO_SESSION_STORE_UNAVAILABLE';

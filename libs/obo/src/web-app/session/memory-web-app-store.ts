@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { storeTtlSeconds } from './store-ttl.js';
 import { WebAppStore } from './web-app-store.js';
 
 /** Options of {@link MemoryWebAppStore}. */
@@ -22,7 +23,7 @@ export class MemoryWebAppStore extends WebAppStore {
   constructor(options: MemoryWebAppStoreOptions = {}) {
     super();
     const now = options.now ?? Date.now;
-    this.entries = new LRUCache<string, Entry>({ max: options.maxEntries ?? 100_000, ttlAutopurge: false, perf: { now } });
+    this.entries = new LRUCache<string, Entry>({ max: options.maxEntries ?? 100_000, ttlAutopurge: false, ttlResolution: 0, perf: { now } });
   }
 
   async get(key: string): Promise<string | undefined> {
@@ -58,7 +59,4 @@ export class MemoryWebAppStore extends WebAppStore {
   }
 }
 
-function ttl(seconds: number): number {
-  if (!Number.isInteger(seconds) || seconds < 1) throw new RangeError(`A store TTL must be whole seconds >= 1 (got ${seconds}).`);
-  return seconds * 1000;
-}
+const ttl = (seconds: number): number => storeTtlSeconds(seconds) * 1000;

@@ -1,16 +1,18 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
-import { Redis, type Cluster } from 'ioredis';
-import { TextSealer } from '../../crypto/text-sealer.js';
+import type { Cluster, Redis } from 'ioredis';
+import { connectRedis } from '../../redis/redis-connection.js';
+import { SecurityEventLog } from '../../redis/security-event-log.js';
+import { TextSealer } from '../../redis/text-sealer.js';
 import { CircuitBreaker, UNAVAILABLE } from '../../outbound/token-cache/redis/circuit-breaker.js';
 import type { ResolvedRedisSessionStore } from './resolve-session-options.js';
 import { SessionStoreUnavailableError } from './session-store-unavailable.error.js';
+import { storeTtlSeconds } from './store-ttl.js';
 import { WebAppStore } from './web-app-store.js';
 
 const FAILURE_THRESHOLD = 3;
 const OPEN_MS = 2_000;
-const SECURITY_LOG_INTERVAL_MS = 10_000;
 /** Caller keys longer than this (or not printable ASCII) are stored under their SHA-256. */
 const MAX_KEY = 200;
 
@@ -27,24 +29,11 @@ export class RedisWebAppStore extends WebAppStore {
   private readonly owned: boolean;
   private readonly sealer: TextSealer;
   private readonly breaker: CircuitBreaker;
-  private lastSecurityLog = 0;
-  private suppressed = 0;
+  private readonly securityEvents = new SecurityEventLog(this.logger, 'a Redis session store value');
 
   constructor(private readonly config: ResolvedRedisSessionStore) {
     super();
-    this.owned = typeof config.redis === 'string';
-    this.client =
-      typeof config.redis === 'string'
-        ? new Redis(config.redis, {
-            commandTimeout: config.operationTimeoutMs,
-            connectTimeout: Math.max(config.operationTimeoutMs, 1_000),
-            enableOfflineQueue: false,
-            maxRetriesPerRequest: 0,
-            retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
-          })
-        : config.redis;
-    // Failures are counted by the breaker and logged once by it; the events themselves are noise.
-    if (this.owned) this.client.on('error', () => undefined);
+    ({ client: this.client, owned: this.owned } = connectRedis(config.redis, config.operationTimeoutMs));
     this.sealer = new TextSealer('web', config.encryptionKeys);
     this.breaker = new CircuitBreaker('Redis session store', FAILURE_THRESHOLD, OPEN_MS, this.logger, 'refusing requests that need a session (503)');
   }
@@ -65,14 +54,14 @@ export class RedisWebAppStore extends WebAppStore {
     if (value === null) return undefined;
     const text = this.sealer.open(full, value);
     if (text !== undefined) return text;
-    this.securityEvent();
+    this.securityEvents.report();
     await this.run(() => this.client.del(full));
     return undefined;
   }
 
   async set(key: string, value: string, ttlSeconds: number): Promise<void> {
     const full = this.fullKey(key);
-    await this.run(() => this.client.set(full, this.sealer.seal(full, value), 'EX', ttl(ttlSeconds)));
+    await this.run(() => this.client.set(full, this.sealer.seal(full, value), 'EX', storeTtlSeconds(ttlSeconds)));
   }
 
   async delete(key: string): Promise<void> {
@@ -81,7 +70,7 @@ export class RedisWebAppStore extends WebAppStore {
 
   async addMember(key: string, member: string, ttlSeconds: number): Promise<void> {
     const full = this.fullKey(key);
-    const seconds = ttl(ttlSeconds);
+    const seconds = storeTtlSeconds(ttlSeconds);
     // One key, one transaction: the set never exists without an expiry (NX sets the first, GT only extends).
     await this.run(async () => {
       const replies = await this.client.multi().sadd(full, member).expire(full, seconds, 'NX').expire(full, seconds, 'GT').exec();
@@ -117,23 +106,6 @@ export class RedisWebAppStore extends WebAppStore {
     const bounded = key.length <= MAX_KEY && /^[\x21-\x7e]+$/.test(key) ? key : `#${createHash('sha256').update(key, 'utf8').digest('base64url')}`;
     return this.config.keyPrefix + bounded;
   }
-
-  private securityEvent(): void {
-    const now = Date.now();
-    if (now - this.lastSecurityLog < SECURITY_LOG_INTERVAL_MS) {
-      this.suppressed++;
-      return;
-    }
-    const more = this.suppressed ? ` (${this.suppressed} more since the last report)` : '';
-    this.logger.warn(`Security event: a Redis session store value failed authentication and was deleted${more}. Values were altered, moved between keys, or sealed with a key not configured here.`);
-    this.lastSecurityLog = now;
-    this.suppressed = 0;
-  }
-}
-
-function ttl(seconds: number): number {
-  if (!Number.isInteger(seconds) || seconds < 1) throw new RangeError(`A store TTL must be whole seconds >= 1 (got ${seconds}).`);
-  return seconds;
 }
 
 /** `operation`, or a rejection after `ms` (the command itself is left to the client's own timeout). */

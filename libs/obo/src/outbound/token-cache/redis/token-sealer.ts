@@ -1,4 +1,4 @@
-import { TextSealer } from '../../../crypto/text-sealer.js';
+import { TextSealer } from '../../../redis/text-sealer.js';
 import type { CachedToken } from '../token-cache-store.interface.js';
 
 /**

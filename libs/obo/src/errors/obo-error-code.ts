@@ -28,6 +28,7 @@
  * - `ERR_OBO_SIGN_IN_FAILED`: web app: the authority refused the sign-in or its answer failed a check (state, nonce, PKCE, ID token) (400 page).
  * - `ERR_OBO_LOGOUT_TOKEN_INVALID`: web app: a back-channel logout token failed validation (400 `invalid_request`).
  * - `ERR_OBO_INTERNAL`: response code for errors that are the server's own (configuration, credentials, app bugs); details are in the log only (500).
+ * - `ERR_OBO_SESSION_STORE_UNAVAILABLE`: the web app's session store (Redis) failed or did not answer in time; sessions fail closed (503 with `Retry-After`).
  */
 export type OboErrorCode =
   | 'ERR_OBO_CONFIG_INVALID'
@@ -56,4 +57,5 @@ export type OboErrorCode =
   | 'ERR_OBO_INTERACTION_REQUIRED'
   | 'ERR_OBO_SIGN_IN_FAILED'
   | 'ERR_OBO_LOGOUT_TOKEN_INVALID'
-  | 'ERR_OBO_INTERNAL';
+  | 'ERR_OBO_INTERNAL'
+  | 'ERR_OBO_SESSION_STORE_UNAVAILABLE';

@@ -18,6 +18,8 @@ export class CircuitBreaker {
     private readonly threshold: number,
     private readonly openMs: number,
     private readonly logger: Logger,
+    /** What callers get while it is open, for the warning. */
+    private readonly whileOpen = 'serving from memory and the identity provider',
   ) {}
 
   /** True while calls are being skipped. */
@@ -36,7 +38,7 @@ export class CircuitBreaker {
     } catch (error) {
       this.failures++;
       if (this.failures >= this.threshold && !this.isOpen) {
-        if (!this.open) this.logger.warn(`${this.name} failed ${this.failures} times (${(error as Error).name ?? 'error'}); serving from memory and the identity provider for ${this.openMs / 1000} s.`);
+        if (!this.open) this.logger.warn(`${this.name} failed ${this.failures} times (${(error as Error).name ?? 'error'}); ${this.whileOpen} for ${this.openMs / 1000} s.`);
         this.open = true;
         this.openUntil = Date.now() + this.openMs;
       }

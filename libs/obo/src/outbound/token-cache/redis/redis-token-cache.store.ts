@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
-import { Redis, type Cluster } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import { connectRedis } from '../../../redis/redis-connection.js';
+import { SecurityEventLog } from '../../../redis/security-event-log.js';
 import type { ResolvedDistributedCache } from '../../../options/resolve-distributed-cache.js';
 import type { CachedToken, TokenCacheStore } from '../token-cache-store.interface.js';
 import { CircuitBreaker, UNAVAILABLE } from './circuit-breaker.js';
@@ -12,7 +14,6 @@ type RedisLike = Redis | Cluster;
 // Deletes the lock only if we still hold it (another instance may hold it after our TTL).
 const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 const POLL_MS = 50;
-const SECURITY_LOG_INTERVAL_MS = 10_000;
 
 /**
  * The Redis second level: values sealed with AES-256-GCM under their cache key, keys made of a
@@ -28,24 +29,12 @@ export class RedisTokenCacheStore implements TokenCacheStore {
   private readonly sealer: TokenSealer;
   private readonly breaker: CircuitBreaker;
   private readonly listeners: Array<(owner: string) => void> = [];
-  private lastSecurityLog = 0;
-  private suppressedSecurityEvents = 0;
+  private readonly securityEvents = new SecurityEventLog(this.logger, 'a Redis token cache value');
 
   constructor(private readonly config: ResolvedDistributedCache) {
-    this.owned = typeof config.redis === 'string';
-    this.client =
-      typeof config.redis === 'string'
-        ? new Redis(config.redis, {
-            commandTimeout: config.operationTimeoutMs,
-            connectTimeout: Math.max(config.operationTimeoutMs, 1_000),
-            enableOfflineQueue: false,
-            maxRetriesPerRequest: 0,
-            retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
-          })
-        : config.redis;
+    ({ client: this.client, owned: this.owned } = connectRedis(config.redis, config.operationTimeoutMs));
     this.subscriber = this.client.duplicate();
     // Failures are counted by the breaker and logged once by it; the events themselves are noise.
-    if (this.owned) this.client.on('error', () => undefined);
     this.subscriber.on('error', () => undefined);
     this.subscriber.on('message', (_channel: string, owner: string) => this.listeners.forEach((listener) => listener(owner)));
     // Subscribe whenever the connection is (again) ready: Redis may have been down at startup.
@@ -75,7 +64,7 @@ export class RedisTokenCacheStore implements TokenCacheStore {
     if (value === UNAVAILABLE || value === null) return undefined;
     const token = this.sealer.open(key, value);
     if (token) return token;
-    this.securityEvent();
+    this.securityEvents.report();
     await this.breaker.run(() => this.client.del(this.tokenKey(key)));
     return undefined;
   }
@@ -152,17 +141,5 @@ export class RedisTokenCacheStore implements TokenCacheStore {
 
   private ownerKey(owner: string): string {
     return `${this.config.keyPrefix}u:${owner}`;
-  }
-
-  private securityEvent(): void {
-    const now = Date.now();
-    if (now - this.lastSecurityLog < SECURITY_LOG_INTERVAL_MS) {
-      this.suppressedSecurityEvents++;
-      return;
-    }
-    const more = this.suppressedSecurityEvents ? ` (${this.suppressedSecurityEvents} more since the last report)` : '';
-    this.logger.warn(`Security event: a Redis token cache value failed authentication and was deleted${more}. Values were altered, moved between keys, or sealed with a key not configured here.`);
-    this.lastSecurityLog = now;
-    this.suppressedSecurityEvents = 0;
   }
 }

@@ -1,4 +1,4 @@
-import { Controller, Get, Header } from '@nestjs/common';
+import { applyDecorators, Controller, Get, Header } from '@nestjs/common';
 import { AuthorizeForScopes, Public, WebAppContext, WebAppDownstreamApi } from 'nestjs-obo';
 import { html } from './html.js';
 import { facts, page } from './layout.js';
@@ -21,11 +21,11 @@ interface OriginalProfile {
 const HTML = 'text/html; charset=utf-8';
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
 
+/** A server-rendered page: HTML, never cached, no script, not framed. */
+const HtmlPage = () => applyDecorators(Header('content-type', HTML), Header('cache-control', 'no-store'), Header('content-security-policy', CSP));
+
 /** Server-rendered pages; every value shown is escaped, and no page ever holds a token. */
 @Controller()
-@Header('content-type', HTML)
-@Header('cache-control', 'no-store')
-@Header('content-security-policy', CSP)
 export class PagesController {
   constructor(
     private readonly apis: WebAppDownstreamApi,
@@ -34,6 +34,7 @@ export class PagesController {
 
   @Get()
   @Public()
+  @HtmlPage()
   home(): string {
     const account = this.context.account;
     const body = account
@@ -47,6 +48,7 @@ export class PagesController {
 
   /** Browser → web app → Original API → (On-Behalf-Of) → Downstream API: the same user at each hop. */
   @Get('profile')
+  @HtmlPage()
   @AuthorizeForScopes()
   async profile(): Promise<string> {
     const profile = await this.apis.get<OriginalProfile>('original', '/api/profile');
@@ -55,6 +57,7 @@ export class PagesController {
 
   /** The Downstream API called directly for a scope not asked at sign-in: the consent page, once. */
   @Get('reports')
+  @HtmlPage()
   @AuthorizeForScopes()
   async reports(): Promise<string> {
     const whoami = await this.apis.get<WhoAmI>('downstream', '/api/whoami');
@@ -65,6 +68,7 @@ export class PagesController {
 
   /** Behind Conditional Access: the Downstream API's claims challenge travels back here and becomes an MFA step. */
   @Get('secure')
+  @HtmlPage()
   @AuthorizeForScopes()
   async secure(): Promise<string> {
     const profile = await this.apis.get<OriginalProfile>('original', '/api/secure-profile');

@@ -1,4 +1,4 @@
-import { Module, type NestModule } from '@nestjs/common';
+import { Module, type NestModule, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR, HttpAdapterHost } from '@nestjs/core';
 import { OboConfigurationError } from '../errors/obo.error.js';
 import { AuthorizeForScopesInterceptor } from './authorize-for-scopes/authorize-for-scopes.interceptor.js';
@@ -9,6 +9,8 @@ import { SignInChallenge } from './routes/sign-in-challenge.service.js';
 import { SignedInGuard } from './routes/signed-in.guard.js';
 import { WebAppRequestHandler } from './routes/web-app-request.handler.js';
 import { WebAppTokenAcquisition } from './token-acquisition/web-app-token-acquisition.service.js';
+import { RedisWebAppStore } from './session/redis-web-app-store.js';
+import { WebAppStore } from './session/web-app-store.js';
 import { WebAppConfigurableModuleClass } from './web-app.module-definition.js';
 import { resolvedWebAppOptionsProvider, sessionServiceProvider, signInClientProvider, webAppStoreProvider } from './web-app.providers.js';
 
@@ -37,12 +39,18 @@ import { resolvedWebAppOptionsProvider, sessionServiceProvider, signInClientProv
   ],
   exports: [WebAppTokenAcquisition, WebAppDownstreamApi, WebAppContext, SignedInGuard],
 })
-export class OboWebAppModule extends WebAppConfigurableModuleClass implements NestModule {
+export class OboWebAppModule extends WebAppConfigurableModuleClass implements NestModule, OnApplicationShutdown {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly handler: WebAppRequestHandler,
+    private readonly store: WebAppStore,
   ) {
     super();
+  }
+
+  /** Closes the Redis session store's own connection (never a client the app passed in). */
+  async onApplicationShutdown(): Promise<void> {
+    if (this.store instanceof RedisWebAppStore) await this.store.stop();
   }
 
   /** Mounts the sign-in routes and the session of every request, ahead of Nest's router (Express). */

@@ -3,7 +3,7 @@ import { OboConfigurationError } from '../errors/obo.error.js';
 import { resolveWebAppOptions, type ResolvedWebAppOptions } from './options/resolve-web-app-options.js';
 import { RESOLVED_WEB_APP_OPTIONS } from './options/web-app-options.constants.js';
 import type { OboWebAppModuleOptions } from './options/web-app-module-options.interface.js';
-import { MemoryWebAppStore } from './session/memory-web-app-store.js';
+import { createWebAppStore } from './session/create-web-app-store.js';
 import { RedisWebAppStore } from './session/redis-web-app-store.js';
 import { SessionService } from './session/session.service.js';
 import { WebAppStore } from './session/web-app-store.js';
@@ -22,7 +22,11 @@ export const resolvedWebAppOptionsProvider: FactoryProvider<ResolvedWebAppOption
 export const webAppStoreProvider: FactoryProvider<WebAppStore> = {
   provide: WebAppStore,
   inject: [RESOLVED_WEB_APP_OPTIONS],
-  useFactory: ({ session }: ResolvedWebAppOptions) => (session.store.kind === 'redis' ? new RedisWebAppStore(session.store) : new MemoryWebAppStore()),
+  useFactory: async ({ session }: ResolvedWebAppOptions) => {
+    const store = createWebAppStore(session);
+    if (store instanceof RedisWebAppStore) await store.start();
+    return store;
+  },
 };
 
 export const sessionServiceProvider: FactoryProvider<SessionService> = {

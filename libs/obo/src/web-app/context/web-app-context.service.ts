@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Injectable } from '@nestjs/common';
-import type { WebSession } from '../session/session.service.js';
+import type { WebSession } from '../session/web-session.js';
 import type { SignedInAccount } from '../sign-in/sign-in-client.js';
 
 /** One web-app request: its session (if the browser has one) and its request and response. */
@@ -32,7 +32,7 @@ export class WebAppContext {
 
   /** The signed-in user of the request being served, if any. */
   get account(): SignedInAccount | undefined {
-    return this.storage.getStore()?.session?.data.account;
+    return this.storage.getStore()?.session?.account;
   }
 
   /**
@@ -40,6 +40,6 @@ export class WebAppContext {
    * and the app's own). `undefined` without a session.
    */
   get csrfToken(): string | undefined {
-    return this.storage.getStore()?.session?.data.csrfToken;
+    return this.storage.getStore()?.session?.csrfToken;
   }
 }

@@ -23,6 +23,8 @@ export class WebAppExceptionFilter implements ExceptionFilter {
       return sendErrorPage(res, error.code === 'ERR_OBO_PROVIDER_TIMEOUT' ? 504 : 503, 'Try again shortly', 'The identity provider is not answering right now.', { 'retry-after': String(Math.ceil(error.retryAfterSeconds)) });
     }
     switch (error.code) {
+      case 'ERR_OBO_SESSION_STORE_UNAVAILABLE':
+        return sendErrorPage(res, 503, 'Try again shortly', 'Your session cannot be read right now.', { 'retry-after': '5' });
       case 'ERR_OBO_INTERACTION_REQUIRED':
         return sendErrorPage(res, 401, 'Sign in again', 'This action needs you to sign in again.');
       case 'ERR_OBO_DOWNSTREAM_FAILED':

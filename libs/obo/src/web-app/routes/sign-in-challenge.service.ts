@@ -20,9 +20,6 @@ export interface ChallengeRequest {
   readonly reason?: InteractionReason;
 }
 
-/** Authorization requests in flight per session; the oldest is dropped beyond this. */
-export const MAX_PENDING_AUTHORIZATIONS = 5;
-
 const random = () => randomBytes(32).toString('base64url');
 
 /**
@@ -53,9 +50,9 @@ export class SignInChallenge {
       returnUrl: isLocalReturnUrl(request.returnUrl) ?? '/',
       createdAt: Date.now(),
     };
-    session.data.pending = [...(session.data.pending ?? []), pending].slice(-MAX_PENDING_AUTHORIZATIONS);
+    this.sessions.addPending(session, pending);
     await this.sessions.save(session);
-    const loginHint = session.data.account?.username;
+    const loginHint = session.account?.username;
     return new WebAppRedirect(await this.client.authorizationUrl({ pending, ...(loginHint === undefined ? {} : { loginHint }) }));
   }
 }

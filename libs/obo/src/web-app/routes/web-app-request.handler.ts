@@ -5,13 +5,12 @@ import { WebAppContext, type WebAppRequestStore } from '../context/web-app-conte
 import { RESOLVED_WEB_APP_OPTIONS } from '../options/web-app-options.constants.js';
 import type { ResolvedWebAppOptions } from '../options/resolve-web-app-options.js';
 import { isLocalReturnUrl } from '../session/return-url.js';
-import { SessionService, type WebSession } from '../session/session.service.js';
+import { SessionService } from '../session/session.service.js';
+import type { WebSession } from '../session/web-session.js';
 import { SignInClient, type PendingAuthorization } from '../sign-in/sign-in-client.js';
 import { sendErrorPage, sendRedirect } from './error-page.js';
 import { SignInChallenge } from './sign-in-challenge.service.js';
 
-/** Pending authorizations older than this are refused at the callback, ms. */
-export const PENDING_AUTHORIZATION_MS = 10 * 60_000;
 const OAUTH_ERROR = /^[a-z_]{1,64}$/;
 
 type Request = IncomingMessage & { body?: unknown };
@@ -74,14 +73,13 @@ export class WebAppRequestHandler {
       return sendErrorPage(res, 400, 'Sign-in failed', `The identity provider refused the sign-in (${code}). Start again.`);
     }
     const result = await this.client.redeemCode(url, pending);
-    const previous = session.data.account;
+    const previous = session.account;
     // A different user signing in on this browser starts clean: the previous user's tokens go too.
     if (previous && previous.accountKey !== result.account.accountKey) await this.client.removeAccount(previous);
-    const signedIn = await this.sessions.rotate(session, res);
-    signedIn.data.account = result.account;
-    signedIn.data.idToken = result.idToken;
-    signedIn.data.pending = [];
-    await this.sessions.save(signedIn);
+    session.account = result.account;
+    session.idToken = result.idToken;
+    session.pending = [];
+    await this.sessions.rotate(session, res);
     sendRedirect(res, isLocalReturnUrl(pending.returnUrl) ?? '/');
   }
 
@@ -92,8 +90,8 @@ export class WebAppRequestHandler {
     if (!session || !this.sessions.verifyCsrf(req, session, submitted)) {
       return sendErrorPage(res, 403, 'Sign-out refused', 'The request did not come from this site. Use the sign-out button.');
     }
-    const account = session.data.account;
-    const idToken = session.data.idToken;
+    const account = session.account;
+    const idToken = session.idToken;
     if (account) await this.client.removeAccount(account);
     await this.sessions.destroy(session, res);
     const endSession = account ? await this.client.endSessionUrl(account, idToken) : undefined;
@@ -125,14 +123,11 @@ export class WebAppRequestHandler {
     reply(200);
   }
 
-  /** The pending authorization of `state`, removed from the session (single use); refused when stale. */
+  /** The pending authorization of `state`, removed from the session for good (single use); none when unknown or stale. */
   private async takePending(session: WebSession, state: string): Promise<PendingAuthorization | undefined> {
-    const all = session.data.pending ?? [];
-    const found = all.find((p) => p.state === state);
-    if (!found) return undefined;
-    session.data.pending = all.filter((p) => p !== found);
-    await this.sessions.save(session);
-    return Date.now() - found.createdAt <= PENDING_AUTHORIZATION_MS ? found : undefined;
+    const found = this.sessions.takePending(session, state);
+    if (found) await this.sessions.save(session);
+    return found;
   }
 
   private fail(res: ServerResponse, error: unknown): void {
@@ -143,9 +138,12 @@ export class WebAppRequestHandler {
       this.logger.warn(`${error.code}: ${error.message}`);
       return sendErrorPage(res, 400, 'Sign-in failed', 'The sign-in could not be completed. Start again.');
     }
+    if (error instanceof OboError && error.code === 'ERR_OBO_SESSION_STORE_UNAVAILABLE') {
+      return sendErrorPage(res, 503, 'Try again shortly', 'Your session cannot be read right now.', { 'retry-after': '5' });
+    }
     const code = error instanceof OboError ? error.code : 'unexpected error';
     this.logger.error(`ERR_OBO_INTERNAL: a web-app sign-in route failed (${code}).`);
-    sendErrorPage(res, error instanceof OboError && error.code === 'ERR_OBO_SESSION_STORE_UNAVAILABLE' ? 503 : 500, 'Something went wrong', 'The request could not be completed. Try again.');
+    sendErrorPage(res, 500, 'Something went wrong', 'The request could not be completed. Try again.');
   }
 }
 

@@ -270,3 +270,291 @@ describe('consent', () => {
     expect(error.errorMessage).toMatch(/AADSTS65001/);
   });
 });
+
+describe('Conditional Access: an MFA policy on a resource', () => {
+  const capolids = (policyId: string) => JSON.stringify({ access_token: { capolids: { essential: true, values: [policyId] } } });
+
+  it('refuses the refresh without MFA with interaction_required and a capolids claims challenge; the MFA page then satisfies it', async () => {
+    const user = newUser();
+    const cca = webCca();
+    const browser = new ScriptedBrowser();
+    const { result } = await signIn(cca, browser, user);
+    const policyId = authority.requireMfaFor(api.clientId);
+    const error = await rejectionOf(cca.acquireTokenSilent({ account: result.account!, scopes: [apiScope()], forceRefresh: true }));
+    expect(error).toBeInstanceOf(InteractionRequiredAuthError);
+    expect(error.errorCode).toBe('interaction_required');
+    expect(error.errorMessage).toMatch(/AADSTS50076/);
+    expect(error.claims).toBe(capolids(policyId));
+    const flow = await startSignIn(cca, browser, [apiScope()], { claims: error.claims as string });
+    expect(flow.page.title).toBe('Approve sign-in');
+    const { callback, titles } = await completePages(browser, flow.page, user);
+    expect(titles).toEqual(['Approve sign-in']);
+    const stepped = await redeem(cca, flow, callback);
+    expect(decodeJwt(stepped.accessToken).amr).toEqual(['pwd', 'mfa']);
+    const refreshed = await cca.acquireTokenSilent({ account: stepped.account!, scopes: [apiScope()], forceRefresh: true });
+    expect(decodeJwt(refreshed.accessToken)).toMatchObject({ aud: api.clientId, amr: ['pwd', 'mfa'] });
+  });
+
+  it('refuses an OBO whose assertion lacks mfa in amr with the same challenge, and carries amr over when it has it', async () => {
+    const user = newUser();
+    const policyId = authority.requireMfaFor(downstream.clientId);
+    const apiCca = new ConfidentialClientApplication({
+      auth: { clientId: api.clientId, authority: authority.instance + authority.tenantId, knownAuthorities: [authority.authorityHost], clientSecret: 'api-secret' },
+    });
+    const { result } = await signIn(webCca(), new ScriptedBrowser(), user);
+    const scopes = [`api://${downstream.clientId}/Data.Read`];
+    const error = await rejectionOf(apiCca.acquireTokenOnBehalfOf({ oboAssertion: result.accessToken, scopes }));
+    expect(error).toBeInstanceOf(InteractionRequiredAuthError);
+    expect(error.errorCode).toBe('interaction_required');
+    expect(error.claims).toBe(capolids(policyId));
+    const mfaAssertion = authority.mintUserToken({ audience: api.clientId, claims: { oid: user.oid, amr: ['pwd', 'mfa'] } });
+    const obo = await apiCca.acquireTokenOnBehalfOf({ oboAssertion: mfaAssertion, scopes });
+    expect(decodeJwt(obo!.accessToken)).toMatchObject({ aud: downstream.clientId, amr: ['pwd', 'mfa'] });
+  });
+
+  it('asks for MFA at sign-in when the requested resource has a policy, and puts requested acrs in the token', async () => {
+    const user = newUser();
+    authority.requireMfaFor(files.clientId);
+    const browser = new ScriptedBrowser();
+    const flow = await startSignIn(webCca(), browser, [filesScope()], { claims: JSON.stringify({ access_token: { acrs: { essential: true, value: 'c1' } } }) });
+    const { callback, titles } = await completePages(browser, flow.page, user);
+    expect(titles).toEqual(['Sign in', 'Permissions requested', 'Approve sign-in']);
+    const result = await redeem(webCca(), flow, callback);
+    expect(decodeJwt(result.accessToken)).toMatchObject({ aud: files.clientId, amr: ['pwd', 'mfa'], acrs: ['c1'] });
+  });
+});
+
+describe('authorization code refusals', () => {
+  it('refuses a replayed code with invalid_grant AADSTS54005, and the first tokens keep working', async () => {
+    const user = newUser();
+    const cca = webCca();
+    const { result, flow, callback } = await signIn(cca, new ScriptedBrowser(), user);
+    const replay = await postToken({
+      grant_type: 'authorization_code',
+      client_id: webApp.clientId,
+      client_secret: WEB_SECRET,
+      code: callback.searchParams.get('code')!,
+      redirect_uri: REDIRECT_URI,
+      code_verifier: flow.verifier,
+      scope: apiScope(),
+    });
+    expect(replay.status).toBe(400);
+    expect(replay.body.error).toBe('invalid_grant');
+    expect(replay.body.error_description).toMatch(/^AADSTS54005: OAuth2 Authorization code was already redeemed/);
+    const refreshed = await cca.acquireTokenSilent({ account: result.account!, scopes: [apiScope()], forceRefresh: true });
+    expect(refreshed.accessToken).toBeTruthy();
+  });
+
+  it.each([
+    ['a wrong', 'not-the-verifier-but-long-enough-to-look-like-one-0123456789'],
+    ['a missing', ''],
+  ])('refuses %s code_verifier with invalid_grant AADSTS501481', async (_label, verifier) => {
+    const browser = new ScriptedBrowser();
+    const flow = await startSignIn(webCca(), browser, [apiScope()]);
+    const { callback } = await completePages(browser, flow.page, newUser());
+    const answer = await postToken({
+      grant_type: 'authorization_code',
+      client_id: webApp.clientId,
+      client_secret: WEB_SECRET,
+      code: callback.searchParams.get('code')!,
+      redirect_uri: REDIRECT_URI,
+      ...(verifier === '' ? {} : { code_verifier: verifier }),
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error).toBe('invalid_grant');
+    expect(answer.body.error_description).toMatch(/^AADSTS501481: The Code_Verifier does not match the code_challenge supplied in the authorization request for PKCE\./);
+  });
+
+  it('refuses a redemption with another redirect_uri than the code was issued for', async () => {
+    const browser = new ScriptedBrowser();
+    const flow = await startSignIn(webCca(), browser, [apiScope()]);
+    const { callback } = await completePages(browser, flow.page, newUser());
+    const answer = await postToken({
+      grant_type: 'authorization_code',
+      client_id: webApp.clientId,
+      client_secret: WEB_SECRET,
+      code: callback.searchParams.get('code')!,
+      redirect_uri: 'https://127.0.0.1:3443/other',
+      code_verifier: flow.verifier,
+    });
+    expect(answer.body.error).toBe('invalid_grant');
+    expect(answer.body.error_description).toMatch(/^AADSTS500112/);
+  });
+});
+
+describe('authorization request refusals', () => {
+  async function authorizeWith(params: Record<string, string | undefined>): Promise<BrowserPage> {
+    const pkce = await new CryptoProvider().generatePkceCodes();
+    const query: Record<string, string> = {
+      client_id: webApp.clientId,
+      response_type: 'code',
+      redirect_uri: REDIRECT_URI,
+      scope: `openid profile offline_access ${apiScope()}`,
+      state: 'state-1',
+      code_challenge: pkce.challenge,
+      code_challenge_method: 'S256',
+    };
+    for (const [name, value] of Object.entries(params)) {
+      if (value === undefined) delete query[name];
+      else query[name] = value;
+    }
+    return new ScriptedBrowser().get(`${authority.instance}${authority.tenantId}/oauth2/v2.0/authorize?${new URLSearchParams(query)}`);
+  }
+
+  it.each([
+    ['an unregistered redirect_uri', { redirect_uri: 'https://evil.test/callback' }, 'AADSTS50011'],
+    ['a redirect_uri differing by a trailing slash', { redirect_uri: `${REDIRECT_URI}/` }, 'AADSTS50011'],
+    ['an unknown client', { client_id: randomUUID() }, 'AADSTS700016'],
+  ])('shows an error page (400) and never redirects for %s', async (_label, params, code) => {
+    const page = await authorizeWith(params);
+    expect(page.status).toBe(400);
+    expect(page.location).toBeUndefined();
+    expect(page.title).toBe('Sign-in error');
+    expect(page.html).toContain(`<p id="error-code">${code}</p>`);
+    expect(page.html).not.toContain('<script');
+  });
+
+  it.each<[string, () => Record<string, string | undefined>, string]>([
+    ['no code_challenge', () => ({ code_challenge: undefined }), 'invalid_request'],
+    ['code_challenge_method plain', () => ({ code_challenge_method: 'plain' }), 'invalid_request'],
+    ['response_type token', () => ({ response_type: 'token' }), 'unsupported_response_type'],
+    ['an unknown resource scope', () => ({ scope: 'openid api://nobody.test/read' }), 'invalid_scope'],
+    ['a scope the resource does not expose', () => ({ scope: `openid ${apiScope().replace('access_as_user', 'nothing')}` }), 'invalid_scope'],
+  ])('redirects back with error for %s, with state', async (_label, params, error) => {
+    const page = await authorizeWith(params());
+    expect(page.status).toBe(302);
+    const callback = new URL(page.location!);
+    expect(callback.origin + callback.pathname).toBe(REDIRECT_URI);
+    expect(callback.searchParams.get('error')).toBe(error);
+    expect(callback.searchParams.get('error_description')).toMatch(/^AADSTS\d+: /);
+    expect(callback.searchParams.get('state')).toBe('state-1');
+  });
+
+  it('answers response_mode=form_post with an auto-submitting form to the redirect URI', async () => {
+    const browser = new ScriptedBrowser();
+    const user = newUser();
+    authority.grantConsent(user.oid, webApp.clientId, [apiScope()]);
+    const flow = await startSignIn(webCca(), browser, [apiScope()]);
+    await browser.submit(flow.page, 'sign-in-form', { username: user.username, password: user.password });
+    const pkce = await new CryptoProvider().generatePkceCodes();
+    const url = `${authority.instance}${authority.tenantId}/oauth2/v2.0/authorize?${new URLSearchParams({ client_id: webApp.clientId, response_type: 'code', redirect_uri: REDIRECT_URI, scope: `openid ${apiScope()}`, state: 's', response_mode: 'form_post', code_challenge: pkce.challenge, code_challenge_method: 'S256' })}`;
+    const page = await browser.get(url);
+    expect(page.status).toBe(200);
+    expect(page.html).toContain(`<form id="form-post" method="post" action="${REDIRECT_URI}">`);
+    expect(page.html).toMatch(/name="code" value="[\w-]{20,}"/);
+    const nonce = /script-src 'nonce-([\w-]+)'/.exec(page.headers.get('content-security-policy') ?? '')?.[1];
+    expect(page.html).toContain(`<script nonce="${nonce}">`);
+  });
+
+  it('shows an error page for a form whose interaction id or anti-CSRF value is not the one issued', async () => {
+    const browser = new ScriptedBrowser();
+    const flow = await startSignIn(webCca(), browser, [apiScope()]);
+    const user = newUser();
+    const forged = await browser.submit({ ...flow.page, html: flow.page.html.replace(/name="csrf" value="[^"]*"/, 'name="csrf" value="forged"') }, 'sign-in-form', { username: user.username, password: user.password });
+    expect(forged.status).toBe(400);
+    expect(forged.title).toBe('Sign-in error');
+    const unknown = await browser.submit({ ...flow.page, html: flow.page.html.replace(/name="interaction" value="[^"]*"/, 'name="interaction" value="unknown"') }, 'sign-in-form', { username: user.username, password: user.password });
+    expect(unknown.status).toBe(400);
+    expect(browser.cookies.size).toBe(0);
+  });
+});
+
+describe('prompt=none', () => {
+  it('redirects with login_required without a session, consent_required for a new scope, interaction_required when MFA is due', async () => {
+    const user = newUser();
+    const browser = new ScriptedBrowser();
+    const errorOf = (page: BrowserPage) => new URL(page.location!).searchParams.get('error');
+    expect(errorOf((await startSignIn(webCca(), browser, [apiScope()], { prompt: 'none' })).page)).toBe('login_required');
+    await signIn(webCca(), browser, user);
+    expect(errorOf((await startSignIn(webCca(), browser, [filesScope()], { prompt: 'none' })).page)).toBe('consent_required');
+    authority.requireMfaFor(api.clientId);
+    expect(errorOf((await startSignIn(webCca(), browser, [apiScope()], { prompt: 'none' })).page)).toBe('interaction_required');
+    authority.clearPolicies();
+    const silent = await startSignIn(webCca(), browser, [apiScope()], { prompt: 'none' });
+    expect(new URL(silent.page.location!).searchParams.get('code')).toBeTruthy();
+  });
+});
+
+describe('sign-out, back-channel logout and revocation', () => {
+  it('ends the authority session, posts a logout token to the client, and redirects only to a registered post_logout_redirect_uri', async () => {
+    const user = newUser();
+    const cca = webCca();
+    const browser = new ScriptedBrowser();
+    const { result } = await signIn(cca, browser, user);
+    const sid = decodeJwt(result.idToken).sid;
+    const logout = (params: Record<string, string>) => browser.get(`${authority.instance}${authority.tenantId}/oauth2/v2.0/logout?${new URLSearchParams(params)}`);
+    const page = await logout({ client_id: webApp.clientId, post_logout_redirect_uri: 'https://evil.test/after', state: 'x' });
+    expect(page.status).toBe(200);
+    expect(page.title).toBe('You have signed out');
+    expect(page.location).toBeUndefined();
+    expect(browser.cookies.size).toBe(0);
+    expect(logoutTokens).toHaveLength(1);
+    const token = logoutTokens[0]!;
+    expect(decodeProtectedHeader(token)).toMatchObject({ typ: 'logout+jwt', alg: 'RS256', kid: authority.activeKey.kid });
+    const jwks = createRemoteJWKSet(new URL(`${authority.instance}${authority.tenantId}/discovery/v2.0/keys`));
+    const { payload } = await jwtVerify(token, jwks, { issuer: authority.issuerV2(), audience: webApp.clientId, typ: 'logout+jwt' });
+    expect(payload).toMatchObject({ sub: pairwiseSubject(user.oid, webApp.clientId), sid, events: { 'http://schemas.openid.net/event/backchannel-logout': {} } });
+    expect(payload.exp! - payload.iat!).toBe(120);
+    expect(typeof payload.jti).toBe('string');
+    expect(payload.nonce).toBeUndefined();
+    const again = await startSignIn(cca, browser, [apiScope()]);
+    expect(again.page.title).toBe('Sign in');
+    const revoked = await rejectionOf(cca.acquireTokenSilent({ account: result.account!, scopes: [apiScope()], forceRefresh: true }));
+    expect(revoked).toBeInstanceOf(InteractionRequiredAuthError);
+    expect(revoked.errorMessage).toMatch(/AADSTS50173/);
+    const second = await signIn(cca, new ScriptedBrowser(), user);
+    expect(second.titles).toEqual(['Sign in']);
+    const followed = await new ScriptedBrowser().get(`${authority.instance}${authority.tenantId}/oauth2/v2.0/logout?${new URLSearchParams({ id_token_hint: second.result.idToken, post_logout_redirect_uri: SIGNED_OUT_URI, state: 'x' })}`);
+    expect(followed.status).toBe(302);
+    expect(followed.location).toBe(`${SIGNED_OUT_URI}?state=x`);
+  });
+
+  it('backchannelLogout({ oid }) reports the delivery status and ends the sessions', async () => {
+    const user = newUser();
+    const browser = new ScriptedBrowser();
+    await signIn(webCca(), browser, user);
+    const deliveries = await authority.backchannelLogout({ oid: user.oid });
+    expect(deliveries).toEqual([{ clientId: webApp.clientId, uri: webApp.backchannelLogoutUri, status: 200 }]);
+    expect((await startSignIn(webCca(), browser, [apiScope()])).page.title).toBe('Sign in');
+  });
+
+  it('refuses a back-channel logout URI that is not on a loopback host', () => {
+    expect(() => authority.registerApp({ clientId: randomUUID(), backchannelLogoutUri: 'https://rp.example.com/logout' })).toThrow(/loopback/);
+  });
+
+  it('revokeUser refuses the refresh token with AADSTS50173 and needs the password again; an unknown refresh token is AADSTS700082', async () => {
+    const user = newUser();
+    const cca = webCca();
+    const browser = new ScriptedBrowser();
+    const { result } = await signIn(cca, browser, user);
+    authority.revokeUser(user.oid);
+    const error = await rejectionOf(cca.acquireTokenSilent({ account: result.account!, scopes: [apiScope()], forceRefresh: true }));
+    expect(error).toBeInstanceOf(InteractionRequiredAuthError);
+    expect(error.subError).toBe('bad_token');
+    expect((await startSignIn(cca, browser, [apiScope()])).page.title).toBe('Sign in');
+    const unknown = await postToken({ grant_type: 'refresh_token', client_id: webApp.clientId, client_secret: WEB_SECRET, refresh_token: 'never-issued', scope: apiScope() });
+    expect(unknown.body).toMatchObject({ error: 'invalid_grant', suberror: 'bad_token' });
+    expect(unknown.body.error_description).toMatch(/^AADSTS700082/);
+  });
+
+  it('mintLogoutToken mints with the given claims and overrides', () => {
+    const token = authority.mintLogoutToken(webApp.clientId, { sid: 'abc', nonce: 'n', events: undefined });
+    expect(decodeJwt(token)).toMatchObject({ aud: webApp.clientId, sid: 'abc', nonce: 'n' });
+    expect(decodeJwt(token).events).toBeUndefined();
+  });
+});
+
+describe('token faults and counters', () => {
+  it('lets token faults target the refresh_token grant and counts the authorize and end-session requests', async () => {
+    const user = newUser();
+    const cca = webCca();
+    authority.resetCounters();
+    const { result } = await signIn(cca, new ScriptedBrowser(), user);
+    expect(authority.requests.authorize).toBe(3);
+    authority.injectTokenFault({ kind: 'consent-required' }, { grant: 'refresh_token', oid: user.oid, times: 1 });
+    const error = await rejectionOf(cca.acquireTokenSilent({ account: result.account!, scopes: [apiScope()], forceRefresh: true }));
+    expect(error.subError).toBe('consent_required');
+    await new ScriptedBrowser().get(`${authority.instance}${authority.tenantId}/oauth2/v2.0/logout`);
+    expect(authority.requests.endSession).toBe(1);
+  });
+});

@@ -200,7 +200,7 @@ describe('On-Behalf-Of through msal-node', () => {
     expect(authority.tokenRequests.byUser.get(oid)).toBe(3);
     expect(authority.requests.token).toBe(4);
     authority.resetCounters();
-    expect(authority.tokenRequests).toEqual({ onBehalfOf: 0, clientCredentials: 0, tokenExchange: 0, byUser: new Map() });
+    expect(authority.tokenRequests).toEqual({ onBehalfOf: 0, clientCredentials: 0, tokenExchange: 0, authorizationCode: 0, refreshToken: 0, byUser: new Map() });
     expect(authority.tokenRequestLog).toHaveLength(0);
   });
 

@@ -1,9 +1,9 @@
 // The web app half over HTTP: sign-in with the authorization code flow and PKCE against the local
 // authority through msal-node, the session cookie, the refusals of the callback, return URLs,
 // incremental consent and a Conditional Access challenge raised by the Downstream API, sign-out and
-// back-channel logout. A ScriptedBrowser plays the browser; the authority's pages are answered as a
+// back-channel logout. An HttpBrowser plays the browser; the authority's pages are answered as a
 // user would. The browser-driven version of the same journeys is web-app-browser.e2e-spec.ts.
-import { ScriptedBrowser, formsOf, type Hop } from './support/scripted-browser.js';
+import { HttpBrowser, formsOf, type Hop } from './support/http-browser.js';
 import { throughAuthority } from './support/sign-in-steps.js';
 import { startWebAppChain, type WebAppChain } from './support/web-app-chain.js';
 
@@ -22,8 +22,8 @@ afterAll(() => web?.close());
 const last = (hops: Hop[]) => hops[hops.length - 1]!;
 
 /** Signs `user` in through `/profile` (or `start`) and returns the browser and every hop. */
-async function signIn(user = ADELE, start = '/profile'): Promise<{ browser: ScriptedBrowser; hops: Hop[] }> {
-  const browser = new ScriptedBrowser();
+async function signIn(user = ADELE, start = '/profile'): Promise<{ browser: HttpBrowser; hops: Hop[] }> {
+  const browser = new HttpBrowser();
   const first = await browser.navigate(`${web.url}${start}`);
   const { hops } = await throughAuthority(browser, first, authorityOrigin, user);
   return { browser, hops: [...first, ...hops] };
@@ -31,7 +31,7 @@ async function signIn(user = ADELE, start = '/profile'): Promise<{ browser: Scri
 
 describe('#123 sign-in: authorization code flow with PKCE, state and nonce; the session id changes at sign-in', () => {
   it('sends a signed-out browser to the authority with S256 PKCE, state, nonce and the configured redirect URI, then back to the page it asked for', async () => {
-    const browser = new ScriptedBrowser();
+    const browser = new HttpBrowser();
     const hops = await browser.navigate(`${web.url}/profile`);
     expect(hops[0]).toMatchObject({ status: 302, location: '/auth/sign-in?returnUrl=%2Fprofile' });
     const authorize = new URL(hops[1]!.location!);
@@ -60,7 +60,7 @@ describe('#123 sign-in: authorization code flow with PKCE, state and nonce; the 
   });
 
   it('gives the browser a new session id at sign-in, so a session id planted before it is worth nothing (fixation)', async () => {
-    const browser = new ScriptedBrowser();
+    const browser = new HttpBrowser();
     const first = await browser.navigate(`${web.url}/auth/sign-in?returnUrl=%2Fprofile`);
     const planted = browser.cookie(web.url, COOKIE);
     expect(planted).toBeDefined();
@@ -69,7 +69,7 @@ describe('#123 sign-in: authorization code flow with PKCE, state and nonce; the 
     expect(after).toBeDefined();
     expect(after).not.toBe(planted);
     // The attacker who planted the first id (or read it before sign-in) is not signed in with it.
-    const attacker = new ScriptedBrowser();
+    const attacker = new HttpBrowser();
     attacker.setCookie(web.url, COOKIE, planted!);
     const hop = await attacker.request(`${web.url}/profile`);
     expect(hop.status).toBe(302);
@@ -101,7 +101,7 @@ describe('#124 the session cookie', () => {
 
 describe('#125 the callback refuses what it did not start', () => {
   it('refuses an unknown state, and a replayed callback (state and code used once)', async () => {
-    const browser = new ScriptedBrowser();
+    const browser = new HttpBrowser();
     const first = await browser.navigate(`${web.url}/auth/sign-in?returnUrl=%2Fprofile`);
     const { hops } = await throughAuthority(browser, first, authorityOrigin, ADELE);
     const callback = hops.find((hop) => hop.url.startsWith(`${web.url}/auth/redirect`))!;
@@ -114,21 +114,21 @@ describe('#125 the callback refuses what it did not start', () => {
   });
 
   it('refuses a callback arriving in another browser than the one that started the sign-in', async () => {
-    const victim = new ScriptedBrowser();
+    const victim = new HttpBrowser();
     const first = await victim.navigate(`${web.url}/auth/sign-in`);
     const authorize = first.find((hop) => hop.location?.startsWith(authorityOrigin))!;
-    const attacker = new ScriptedBrowser();
+    const attacker = new HttpBrowser();
     // The attacker signs in at the authority with the victim's authorization request and hands the callback URL over: login CSRF.
     const attackerHops = await attacker.navigate(authorize.location!);
     const { hops } = await throughAuthority(attacker, attackerHops, authorityOrigin, { username: 'megan@contoso.test', password: 'Passw0rd!' });
     const callback = hops.find((hop) => hop.url.startsWith(`${web.url}/auth/redirect`))!;
     expect(callback.status).toBe(400); // the attacker's browser has no such pending sign-in
-    const outsider = new ScriptedBrowser();
+    const outsider = new HttpBrowser();
     expect((await outsider.request(callback.url)).status).toBe(400);
   });
 
   it('shows the authority\u2019s refusal as a page, without reflecting its text', async () => {
-    const browser = new ScriptedBrowser();
+    const browser = new HttpBrowser();
     const first = await browser.navigate(`${web.url}/auth/sign-in`);
     const state = new URL(first.find((hop) => hop.location?.startsWith(authorityOrigin))!.location!).searchParams.get('state')!;
     const hop = await browser.request(`${web.url}/auth/redirect?error=server_error&error_description=%3Cscript%3Ealert(1)%3C/script%3E&state=${state}`);

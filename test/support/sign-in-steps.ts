@@ -1,6 +1,6 @@
-// Drives the local authority's pages from a ScriptedBrowser: whatever page the authority shows
+// Drives the local authority's pages from an HttpBrowser: whatever page the authority shows
 // (sign-in, consent, MFA), answer it as a consenting user would, until the browser leaves it.
-import { formsOf, type Hop, type ScriptedBrowser } from './scripted-browser.js';
+import { formsOf, type Hop, type HttpBrowser } from './http-browser.js';
 
 /** What the user does at the authority. */
 export interface UserAtAuthority {
@@ -31,7 +31,7 @@ export function pageKind(html: string): AuthorityPage {
  * pages; returns every hop after them and the kinds of page answered.
  * @throws Error when a page has no form to answer, or more than 6 pages come
  */
-export async function throughAuthority(browser: ScriptedBrowser, hops: Hop[], authorityOrigin: string, user: UserAtAuthority): Promise<{ hops: Hop[]; pages: AuthorityPage[] }> {
+export async function throughAuthority(browser: HttpBrowser, hops: Hop[], authorityOrigin: string, user: UserAtAuthority): Promise<{ hops: Hop[]; pages: AuthorityPage[] }> {
   const pages: AuthorityPage[] = [];
   let current = hops;
   for (let i = 0; i < MAX_PAGES; i++) {

@@ -1,4 +1,5 @@
 import { createHash, type KeyObject } from 'node:crypto';
+import { assertLoopbackUrl } from './loopback.js';
 
 /** An application registered with the local authority: a client, a resource (API), or both. */
 export interface AppRegistration {
@@ -14,6 +15,14 @@ export interface AppRegistration {
   scopes?: string[];
   /** App permissions this client holds on other APIs: resource clientId → role values. */
   appRoles?: Record<string, string[]>;
+  /** Redirect URIs of a web app: `/authorize` accepts only these, compared exactly. */
+  redirectUris?: string[];
+  /** Where `/logout` may send the browser afterwards (exact match); otherwise a "signed out" page. */
+  postLogoutRedirectUris?: string[];
+  /** OpenID Connect back-channel logout URI (http or https, loopback hosts only). */
+  backchannelLogoutUri?: string;
+  /** Name shown on the consent page. Default: the client id. */
+  displayName?: string;
 }
 
 /** The registrations of one local authority, looked up by client id or identifier URI. */
@@ -22,6 +31,7 @@ export class AppRegistry {
 
   /** Adds `registration`, replacing any earlier one with the same client id. */
   register(registration: AppRegistration): AppRegistration {
+    if (registration.backchannelLogoutUri !== undefined) assertLoopbackUrl(registration.backchannelLogoutUri, 'backchannelLogoutUri');
     this.apps.set(registration.clientId, registration);
     return registration;
   }

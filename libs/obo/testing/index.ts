@@ -31,3 +31,7 @@ export type { SubjectTokenErrorCode } from './oidc-subject-token.js';
 export type { OidcErrorCode } from './oidc-errors.js';
 export type { OidcBadTokenResponseVariant, OidcTokenFault, OidcTokenFaultHandle, OidcTokenFaultMatch } from './oidc-token-faults.js';
 export type { LoopbackHttpsOptions } from './loopback-https-server.js';
+export type { LocalUser, NewLocalUser } from './local-users.js';
+export { DEFAULT_USER_PASSWORD } from './local-users.js';
+export type { BackchannelDelivery, LogoutSubject, LogoutTokenClaims } from './backchannel-logout.js';
+export { BACKCHANNEL_LOGOUT_EVENT } from './backchannel-logout.js';

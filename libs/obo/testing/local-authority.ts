@@ -8,6 +8,9 @@ import { discoveryDocument, isMultiTenantSegment, replyWithFault, sendJson, type
 import type { MintOptions } from './mint-options.js';
 import { mintToken } from './mint-token.js';
 import { PublishedKeys } from './published-keys.js';
+import type { BackchannelDelivery, LogoutSubject, LogoutTokenClaims } from './backchannel-logout.js';
+import type { LocalUser, NewLocalUser } from './local-users.js';
+import { SignInAuthority } from './sign-in-authority.js';
 import { TokenEndpoint } from './token-endpoint.js';
 import { TokenFaultList, type TokenFault, type TokenFaultHandle, type TokenFaultMatch } from './token-faults.js';
 import { TokenRequestLog, type TokenRequestCounters, type TokenRequestRecord } from './token-request-log.js';
@@ -50,6 +53,10 @@ export interface RequestCounters {
   discoveryV1: number;
   jwks: number;
   token: number;
+  /** `/oauth2/v2.0/authorize` requests: authorization requests (GET) and the pages' forms (POST). */
+  authorize: number;
+  /** `/oauth2/v2.0/logout` requests. */
+  endSession: number;
   other: number;
 }
 
@@ -58,12 +65,13 @@ const TENANT_PATH = /^\/([^/]+)\/(.*)$/;
 /**
  * An identity provider that speaks Entra ID v2.0 (and v1.0 issuers) over https on loopback:
  * discovery, JWKS with key rotation, token minting with any claim or header overridden, a token
- * endpoint (OBO, client credentials, RFC 8693 token exchange) for registered apps, JWKS and
- * token faults and request counters. For tests, samples and demos; it refuses non-loopback addresses.
+ * endpoint (OBO, client credentials, RFC 8693 token exchange, authorization code, refresh token)
+ * for registered apps, browser sign-in (authorize with sign-in, consent and MFA pages, end
+ * session, back-channel logout), JWKS and token faults and request counters. For tests, samples and demos; it refuses non-loopback addresses.
  */
 export class LocalAuthority {
   /** Requests served so far, per endpoint. */
-  readonly requests: RequestCounters = { discovery: 0, discoveryV1: 0, jwks: 0, token: 0, other: 0 };
+  readonly requests: RequestCounters = { discovery: 0, discoveryV1: 0, jwks: 0, token: 0, authorize: 0, endSession: 0, other: 0 };
   /** Fault injected into JWKS responses. */
   jwksFault: EndpointFault = 'none';
   /** Fault injected into discovery responses. */
@@ -77,6 +85,7 @@ export class LocalAuthority {
   private readonly tokenFaults = new TokenFaultList();
   private readonly tokenLog = new TokenRequestLog();
   private readonly tokens: TokenEndpoint;
+  private readonly signIn: SignInAuthority;
 
   private constructor(
     private readonly server: Server,
@@ -93,15 +102,23 @@ export class LocalAuthority {
     this.activeKey = key;
     this.published.publish(key);
     this.apps.register({ clientId, scopes: ['access_as_user'] });
+    const minting = { mintUserToken: (o: MintOptions) => this.mintUserToken(o), mintAppToken: (o: MintOptions) => this.mintAppToken(o), lifetimeSeconds: () => this.tokenLifetimeSeconds };
+    this.signIn = new SignInAuthority({
+      tenantId,
+      registry: this.apps,
+      minting,
+      cookieName: `local_authority_${new URL(instance).port}`,
+      issuer: () => this.issuerV2(tenantId),
+      activeKey: () => this.activeKey,
+    });
     this.tokens = new TokenEndpoint({
+      ...minting,
+      signIn: this.signIn,
       instance,
       tenantId,
       registry: this.apps,
       faults: this.tokenFaults,
       log: this.tokenLog,
-      lifetimeSeconds: () => this.tokenLifetimeSeconds,
-      mintUserToken: (options) => this.mintUserToken(options),
-      mintAppToken: (options) => this.mintAppToken(options),
       publishedKey: (kid) => this.published.get(kid),
       issuersFor: (tid) => [this.issuerV2(tid), this.issuerV1(tid)],
     });
@@ -188,7 +205,7 @@ export class LocalAuthority {
 
   /** Zeroes the request counters and {@link tokenRequests}, and empties {@link tokenRequestLog}. */
   resetCounters(): void {
-    Object.assign(this.requests, { discovery: 0, discoveryV1: 0, jwks: 0, token: 0, other: 0 });
+    Object.assign(this.requests, { discovery: 0, discoveryV1: 0, jwks: 0, token: 0, authorize: 0, endSession: 0, other: 0 });
     this.tokenLog.reset();
   }
 
@@ -203,6 +220,65 @@ export class LocalAuthority {
    */
   registerApp(registration: AppRegistration): AppRegistration {
     return this.apps.register(registration);
+  }
+
+  /** Users of the sign-in page: `adele@`, `megan@`, `alex@contoso.test` (password `Passw0rd!`) and any added. */
+  get users(): readonly LocalUser[] {
+    return this.signIn.users.all;
+  }
+
+  /** Adds (or replaces, by username) a user of the sign-in page; `oid` defaults to a random GUID. */
+  addUser(user: NewLocalUser): LocalUser {
+    return this.signIn.users.add(user);
+  }
+
+  /** The user signing in as `username` (case-insensitive), if any. */
+  user(username: string): LocalUser | undefined {
+    return this.signIn.users.byUsername(username);
+  }
+
+  /** Records that user `oid` consented to `scopes` (full names, e.g. `api://<id>/access_as_user`) for `clientId`. */
+  grantConsent(oid: string, clientId: string, scopes: readonly string[]): void {
+    this.signIn.consents.grant(oid, clientId, scopes);
+  }
+
+  /** The resource scopes user `oid` has consented to for `clientId`. */
+  consentedScopes(oid: string, clientId: string): readonly string[] {
+    return this.signIn.consents.scopes(oid, clientId);
+  }
+
+  /**
+   * A Conditional Access policy: tokens for `resourceClientId` only for an MFA authentication
+   * (authorization code, refresh token and OBO grants answer `interaction_required` AADSTS50076
+   * with a `capolids` claims challenge). Returns the policy id.
+   */
+  requireMfaFor(resourceClientId: string): string {
+    return this.signIn.policies.requireMfaFor(resourceClientId);
+  }
+
+  /** Removes every Conditional Access policy. */
+  clearPolicies(): void {
+    this.signIn.policies.clear();
+  }
+
+  /** Ends the matching authority sessions, revokes their refresh tokens and POSTs logout tokens to their clients. */
+  backchannelLogout(who: LogoutSubject): Promise<BackchannelDelivery[]> {
+    return this.signIn.backchannel.logout(who);
+  }
+
+  /** A back-channel logout token for `clientId` (claims `sub`, `sid` and overrides; header overrides, another key), for refusal tests. */
+  mintLogoutToken(clientId: string, claims: LogoutTokenClaims = {}, options: { header?: Record<string, unknown>; key?: AuthorityKey } = {}): string {
+    return this.signIn.backchannel.mint(clientId, claims, options);
+  }
+
+  /** Revokes every refresh token and authority session of user `oid`. */
+  revokeUser(oid: string): void {
+    this.signIn.revokeUser(oid);
+  }
+
+  /** Name of the authority's session cookie (`HttpOnly; Secure; SameSite=None; Path=/`; it carries the port: browsers share cookies across ports). */
+  get sessionCookieName(): string {
+    return this.signIn.sessions.cookieName;
   }
 
   /** Token endpoint requests per grant and per user `oid`, since start or {@link resetCounters}. */
@@ -269,6 +345,10 @@ export class LocalAuthority {
     if (req.method === 'GET' && (rest === 'discovery/v2.0/keys' || rest === 'discovery/keys')) {
       this.requests.jwks++;
       return replyWithFault(res, this.jwksFault, this.published.publicJwks(), () => this.jwks(new URL(req.url ?? '/', this.instance).searchParams.get('appid')));
+    }
+    if (rest === 'oauth2/v2.0/authorize' || rest === 'oauth2/v2.0/logout') {
+      this.requests[rest.endsWith('authorize') ? 'authorize' : 'endSession']++;
+      return this.signIn.handle(rest.endsWith('authorize') ? 'authorize' : 'logout', req, res, tenant);
     }
     if (rest === 'oauth2/v2.0/token') {
       this.requests.token++;

@@ -20,6 +20,30 @@ export function discoveryDocument(instance: string, tenant: string, v2: boolean,
     subject_types_supported: ['pairwise'],
     id_token_signing_alg_values_supported: ['RS256'],
     tenant_region_scope: 'WW',
+    ...(v2 ? browserSignInMetadata(base) : {}),
+  };
+}
+
+/** What the v2.0 document says about browser sign-in (authorization code with PKCE, logout). */
+function browserSignInMetadata(base: string): Record<string, unknown> {
+  return {
+    end_session_endpoint: `${base}/oauth2/v2.0/logout`,
+    response_modes_supported: ['query', 'fragment', 'form_post'],
+    code_challenge_methods_supported: ['S256'],
+    scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+    grant_types_supported: [
+      'authorization_code',
+      'refresh_token',
+      'client_credentials',
+      'urn:ietf:params:oauth:grant-type:jwt-bearer',
+      'urn:ietf:params:oauth:grant-type:token-exchange',
+    ],
+    token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic', 'private_key_jwt'],
+    claims_parameter_supported: true,
+    backchannel_logout_supported: true,
+    backchannel_logout_session_supported: true,
+    http_logout_supported: true,
+    request_uri_parameter_supported: false,
   };
 }
 

@@ -2,7 +2,7 @@ import { identifierUriOf, type AppRegistration, type AppRegistry } from './app-r
 import { invalidRequest, invalidScope, invalidTarget } from './token-errors.js';
 
 /** Scopes msal adds to every user request; the token endpoint ignores them. */
-export const OIDC_SCOPES: ReadonlySet<string> = new Set(['openid', 'profile', 'offline_access']);
+export const OIDC_SCOPES: ReadonlySet<string> = new Set(['openid', 'profile', 'email', 'offline_access']);
 
 /** Delegated scopes granted on one resource. */
 export interface ScopeGrant {

@@ -17,6 +17,7 @@ import {
   type TokenMinting,
 } from './token-grants.js';
 import { PendingDelays } from './pending-delays.js';
+import type { SignInAuthority } from './sign-in-authority.js';
 import type { TokenRequestLog } from './token-request-log.js';
 
 /** `grant_type` of the OBO request (RFC 7523 JWT bearer). */
@@ -40,9 +41,11 @@ export interface TokenEndpointHost extends TokenMinting {
   publishedKey(kid: string): AuthorityKey | undefined;
   /** The v2.0 and v1.0 issuers of tenant `tid`. */
   issuersFor(tid: string): readonly string[];
+  /** The browser sign-in part: authorization code and refresh token grants, Conditional Access. */
+  readonly signIn: Pick<SignInAuthority, 'tokenGrants' | 'grants' | 'enforceOnBehalfOf'>;
 }
 
-/** `POST /{tenant}/oauth2/v2.0/token`: OBO, client credentials and RFC 8693 token exchange. */
+/** `POST /{tenant}/oauth2/v2.0/token`: OBO, client credentials, RFC 8693 token exchange, authorization code and refresh token. */
 export class TokenEndpoint {
   private readonly delays = new PendingDelays();
 
@@ -63,7 +66,7 @@ export class TokenEndpoint {
       return sendError(res, asTokenError(error), correlationId);
     }
     const grant = grantOf(form.grant_type);
-    const oid = grant === 'client_credentials' ? servicePrincipalId(form.client_id ?? '') : userOid(form);
+    const oid = grant === 'client_credentials' ? servicePrincipalId(form.client_id ?? '') : (userOid(form) ?? this.host.signIn.grants.userOf(form));
     this.host.log.record(basicCredentials(req) ? { ...form, client_secret_basic: 'present' } : form, grant, oid);
     const fault = this.host.faults.take({ grant, oid, scope: form.scope ?? '', hasClaims: form.claims !== undefined, tenant });
     if (fault?.kind === 'hang') return; // never answer; LocalAuthority.close() drops the socket
@@ -127,12 +130,16 @@ export class TokenEndpoint {
       const anyTenant = tenant === 'organizations' || tenant === 'common';
       return clientCredentialsResponse(resource, caller, anyTenant ? this.host.tenantId : tenant, this.host);
     }
+    if (grant === 'authorization_code') return this.host.signIn.tokenGrants.authorizationCode(form, caller);
+    if (grant === 'refresh_token') return this.host.signIn.tokenGrants.refreshToken(form, caller);
     if (grant === 'on_behalf_of') {
       if (form.requested_token_use !== 'on_behalf_of') {
         throw invalidRequest("The request body must contain the following parameter: 'requested_token_use' with the value 'on_behalf_of'.");
       }
       const user = await this.user(required(form, 'assertion'), tenant, caller);
-      return onBehalfOfResponse(user, parseDelegatedScopes(form.scope, this.host.registry), caller, this.host, form.claims);
+      const scopes = parseDelegatedScopes(form.scope, this.host.registry);
+      this.host.signIn.enforceOnBehalfOf(scopes.resource.clientId, user.claims);
+      return onBehalfOfResponse(user, scopes, caller, this.host, form.claims);
     }
     const subjectToken = required(form, 'subject_token');
     if (required(form, 'subject_token_type') !== ACCESS_TOKEN_TYPE) {
@@ -157,6 +164,7 @@ function grantOf(grantType: string | undefined): TokenGrant | undefined {
   if (grantType === JWT_BEARER_GRANT) return 'on_behalf_of';
   if (grantType === 'client_credentials') return 'client_credentials';
   if (grantType === TOKEN_EXCHANGE_GRANT) return 'token_exchange';
+  if (grantType === 'authorization_code' || grantType === 'refresh_token') return grantType;
   return undefined;
 }
 

@@ -60,9 +60,9 @@ export function invalidClient(clientId: string, code = 7000215, reason?: string)
   return new TokenEndpointError(401, 'invalid_client', code, text);
 }
 
-/** 400 `invalid_grant` with the usual Entra text for well-known codes. */
-export function invalidGrant(code: number, detail?: string): TokenEndpointError {
-  return new TokenEndpointError(400, 'invalid_grant', code, detail ?? GRANT_TEXT[code] ?? 'The provided grant is invalid.');
+/** 400 `invalid_grant` with the usual Entra text for well-known codes, plus `extra` members (`suberror`, ...). */
+export function invalidGrant(code: number, detail?: string, extra: Readonly<Record<string, unknown>> = {}): TokenEndpointError {
+  return new TokenEndpointError(400, 'invalid_grant', code, detail ?? GRANT_TEXT[code] ?? 'The provided grant is invalid.', extra);
 }
 
 /** 400 `invalid_request`, e.g. a missing parameter (AADSTS900144). */

@@ -1,7 +1,7 @@
 import { FaultList, type FaultHandle } from './fault-list.js';
 
 /** A grant of the token endpoint, as fault matching and the request counters name it. */
-export type TokenGrant = 'on_behalf_of' | 'client_credentials' | 'token_exchange';
+export type TokenGrant = 'on_behalf_of' | 'client_credentials' | 'token_exchange' | 'authorization_code' | 'refresh_token';
 
 /** How a token response is spoiled by a `bad-token-response` fault (the request is otherwise served normally). */
 export type BadTokenResponseVariant = 'missing-access-token' | 'token-type-n_a' | 'expires-in-zero' | 'expires-in-absurd';
@@ -42,7 +42,7 @@ export type TokenFault =
 export interface TokenFaultMatch {
   /** Only this grant. */
   grant?: TokenGrant;
-  /** Only requests whose user assertion (or subject token) carries this `oid`. */
+  /** Only requests whose user assertion (or subject token, authorization code, refresh token) is for this `oid`. */
   oid?: string;
   /** Only requests whose `scope` parameter contains this substring. */
   scope?: string;

@@ -4,7 +4,7 @@ import type { UserAssertion } from './assertion-validation.js';
 import type { AuthenticatedClient } from './client-authentication.js';
 import type { MintOptions } from './mint-options.js';
 import type { ScopeGrant } from './scope-request.js';
-import { invalidRequest } from './token-errors.js';
+import { parseClaimsRequest } from './claims-request.js';
 
 /** RFC 8693 token type URI of an access token. */
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
@@ -21,7 +21,7 @@ export interface TokenMinting {
 
 /**
  * Issues the OBO response: a v2 access token for the resource (`aud` its client id, pairwise
- * `sub`, `azp` the caller, `scp` the granted names, `acrs` from a `claims` request), plus an
+ * `sub`, `azp` the caller, `scp` the granted names, the assertion's `amr`, `acrs` from a `claims` request), plus an
  * opaque refresh token, a signed id token for the caller and `client_info` (msal needs it).
  */
 export function onBehalfOfResponse(
@@ -101,7 +101,8 @@ function delegatedAccessToken(
   minting: TokenMinting,
   claimsRequest: string | undefined,
 ): string {
-  const acrs = requestedAcrs(claimsRequest);
+  const { acrs } = parseClaimsRequest(claimsRequest);
+  const amr = user.claims.amr;
   return minting.mintUserToken({
     audience: grant.resource.clientId,
     tenantId: user.tid,
@@ -111,7 +112,8 @@ function delegatedAccessToken(
       azp: caller.app.clientId,
       azpacr: caller.acr,
       scp: grant.names.join(' '),
-      ...(acrs.length > 0 ? { acrs } : {}),
+      ...(Array.isArray(amr) ? { amr } : {}),
+      ...(acrs.length > 0 ? { acrs: [...acrs] } : {}),
     },
   });
 }
@@ -124,22 +126,4 @@ function userClaims(user: UserAssertion, audienceApp: AppRegistration): Record<s
     name: user.name,
     preferred_username: user.preferredUsername,
   };
-}
-
-/** The `acrs` values a `claims` request asks for (`{"access_token":{"acrs":{"value"|"values":...}}}`). */
-function requestedAcrs(claimsRequest: string | undefined): string[] {
-  if (claimsRequest === undefined || claimsRequest === '') return [];
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(claimsRequest);
-  } catch {
-    throw invalidRequest("The 'claims' parameter is not valid JSON.", 90014);
-  }
-  const acrs = member(member(parsed, 'access_token'), 'acrs');
-  const values = [member(acrs, 'value'), member(acrs, 'values')].flat();
-  return values.filter((v): v is string => typeof v === 'string');
-}
-
-function member(value: unknown, name: string): unknown {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>)[name] : undefined;
 }

@@ -5,6 +5,10 @@ export interface TokenRequestCounters {
   onBehalfOf: number;
   clientCredentials: number;
   tokenExchange: number;
+  /** `grant_type=authorization_code` requests. */
+  authorizationCode: number;
+  /** `grant_type=refresh_token` requests. */
+  refreshToken: number;
   /** Requests per `oid` of the user assertion (OBO) or subject token (token exchange). */
   byUser: Map<string, number>;
 }
@@ -22,7 +26,7 @@ export const TOKEN_REQUEST_LOG_SIZE = 100;
 /** Counters and a bounded log of token requests. */
 export class TokenRequestLog {
   /** Counters since start or the last {@link reset}. */
-  readonly counters: TokenRequestCounters = { onBehalfOf: 0, clientCredentials: 0, tokenExchange: 0, byUser: new Map() };
+  readonly counters: TokenRequestCounters = { onBehalfOf: 0, clientCredentials: 0, tokenExchange: 0, authorizationCode: 0, refreshToken: 0, byUser: new Map() };
   private readonly records: TokenRequestRecord[] = [];
 
   /** The last {@link TOKEN_REQUEST_LOG_SIZE} requests, oldest first. */
@@ -42,6 +46,8 @@ export class TokenRequestLog {
     if (grant === 'on_behalf_of') this.counters.onBehalfOf++;
     if (grant === 'client_credentials') this.counters.clientCredentials++;
     if (grant === 'token_exchange') this.counters.tokenExchange++;
+    if (grant === 'authorization_code') this.counters.authorizationCode++;
+    if (grant === 'refresh_token') this.counters.refreshToken++;
     if (oid !== undefined && (grant === 'on_behalf_of' || grant === 'token_exchange')) {
       this.counters.byUser.set(oid, (this.counters.byUser.get(oid) ?? 0) + 1);
     }
@@ -49,7 +55,7 @@ export class TokenRequestLog {
 
   /** Zeroes the counters and empties the log. */
   reset(): void {
-    Object.assign(this.counters, { onBehalfOf: 0, clientCredentials: 0, tokenExchange: 0 });
+    Object.assign(this.counters, { onBehalfOf: 0, clientCredentials: 0, tokenExchange: 0, authorizationCode: 0, refreshToken: 0 });
     this.counters.byUser.clear();
     this.records.length = 0;
   }

@@ -20,8 +20,8 @@ export interface HtmlForm {
   readonly action: string;
   readonly method: string;
   readonly fields: Record<string, string>;
-  /** `name=value` of each submit button. */
-  readonly buttons: Record<string, string>;
+  /** The submit buttons, in order. */
+  readonly buttons: ReadonlyArray<{ readonly id?: string; readonly name?: string; readonly value: string }>;
 }
 
 const MAX_HOPS = 12;
@@ -76,9 +76,10 @@ export class HttpBrowser {
     this.jar.set(key, cookies);
   }
 
-  /** Submits `form` (found in the page at `pageUrl`) with `values` over its fields, pressing `button` if given. */
-  submit(pageUrl: string, form: HtmlForm, values: Record<string, string> = {}, button?: string): Promise<Hop[]> {
-    const fields = { ...form.fields, ...values, ...(button !== undefined && form.buttons[button] !== undefined ? { [button]: form.buttons[button] } : {}) };
+  /** Submits `form` (found in the page at `pageUrl`) with `values` over its fields, pressing the button with id `buttonId` if given. */
+  submit(pageUrl: string, form: HtmlForm, values: Record<string, string> = {}, buttonId?: string): Promise<Hop[]> {
+    const button = form.buttons.find((b) => b.id === buttonId);
+    const fields = { ...form.fields, ...values, ...(button?.name === undefined ? {} : { [button.name]: button.value }) };
     return this.navigate(new URL(form.action || pageUrl, pageUrl).href, { method: form.method.toUpperCase(), form: fields });
   }
 
@@ -99,17 +100,17 @@ export function formsOf(html: string): HtmlForm[] {
   for (const match of html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/gi)) {
     const [, open, inner] = match;
     const fields: Record<string, string> = {};
-    const buttons: Record<string, string> = {};
+    const buttons: { id?: string; name?: string; value: string }[] = [];
     for (const input of inner!.matchAll(/<input\b[^>]*>/gi)) {
       const name = attr(input[0], 'name');
       if (name === undefined) continue;
       const type = (attr(input[0], 'type') ?? 'text').toLowerCase();
-      if (type === 'submit') buttons[unescape(name)] = unescape(attr(input[0], 'value') ?? '');
+      if (type === 'submit') buttons.push({ id: attr(input[0], 'id'), name: unescape(name), value: unescape(attr(input[0], 'value') ?? '') });
       else fields[unescape(name)] = unescape(attr(input[0], 'value') ?? '');
     }
     for (const button of inner!.matchAll(/<button\b[^>]*>/gi)) {
       const name = attr(button[0], 'name');
-      if (name !== undefined) buttons[unescape(name)] = unescape(attr(button[0], 'value') ?? '');
+      buttons.push({ id: attr(button[0], 'id'), name: name === undefined ? undefined : unescape(name), value: unescape(attr(button[0], 'value') ?? '') });
     }
     forms.push({ action: unescape(attr(open!, 'action') ?? ''), method: attr(open!, 'method') ?? 'GET', fields, buttons });
   }

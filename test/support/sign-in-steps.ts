@@ -15,16 +15,15 @@ export type AuthorityPage = 'sign-in' | 'consent' | 'mfa' | 'other';
 
 const MAX_PAGES = 6;
 
-/** The page kind, from its form's fields and buttons. */
+/** The page kind, from the local authority's page ids (see libs/obo/testing/sign-in-pages.ts). */
 export function pageKind(html: string): AuthorityPage {
-  const form = formsOf(html)[0];
-  if (!form) return 'other';
-  if ('password' in form.fields) return 'sign-in';
-  const buttons = Object.entries(form.buttons).map(([name, value]) => `${name} ${value}`.toLowerCase()).join(' ');
-  if (/approve|mfa|verify/.test(buttons) || /approve sign-in|verify your identity/i.test(html)) return 'mfa';
-  if (/accept|consent/.test(buttons) || /permissions requested|consent/i.test(html)) return 'consent';
+  if (/<form id="sign-in-form"/.test(html)) return 'sign-in';
+  if (/<form id="consent-form"/.test(html)) return 'consent';
+  if (/<form id="mfa-form"/.test(html)) return 'mfa';
   return 'other';
 }
+
+const BUTTON: Readonly<Record<Exclude<AuthorityPage, 'other'>, string>> = { 'sign-in': 'sign-in', consent: 'accept', mfa: 'approve' };
 
 /**
  * Follows `hops` (a navigation that may have ended on an authority page) through the authority's
@@ -41,12 +40,8 @@ export async function throughAuthority(browser: HttpBrowser, hops: Hop[], author
     const form = formsOf(last.body)[0];
     if (!form || kind === 'other') throw new Error(`The authority showed a page with no form to answer (status ${last.status}).`);
     pages.push(kind);
-    const button = pickButton(form.buttons, kind === 'consent' && user.declineConsent ? /cancel|decline|deny/i : /accept|approve|sign|continue|yes|submit/i);
+    const button = kind === 'consent' && user.declineConsent ? 'cancel' : BUTTON[kind];
     current = await browser.submit(last.url, form, kind === 'sign-in' ? { username: user.username, password: user.password } : {}, button);
   }
   throw new Error('The authority showed more than 6 pages.');
-}
-
-function pickButton(buttons: Record<string, string>, wanted: RegExp): string | undefined {
-  return Object.keys(buttons).find((name) => wanted.test(name) || wanted.test(buttons[name]!));
 }

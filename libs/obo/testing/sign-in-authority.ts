@@ -4,7 +4,8 @@ import type { AuthorityKey } from './authority-keys.js';
 import { AuthoritySessions } from './authority-sessions.js';
 import { AuthorizeEndpoint } from './authorize-endpoint.js';
 import { BackchannelLogout } from './backchannel-logout.js';
-import { amrHasMfa, ConditionalAccess } from './conditional-access.js';
+import { parseClaimsRequest } from './claims-request.js';
+import { amrHasMfa, ConditionalAccess, mfaRequired } from './conditional-access.js';
 import { ConsentStore } from './consent-store.js';
 import { EndSessionEndpoint } from './end-session-endpoint.js';
 import { LocalUserDirectory } from './local-users.js';
@@ -56,8 +57,12 @@ export class SignInAuthority {
   }
 
   /** The OBO grant's Conditional Access check: an assertion without `mfa` in `amr` gets the claims challenge. */
-  enforceOnBehalfOf(resourceClientId: string, assertionClaims: Readonly<Record<string, unknown>>): void {
-    this.policies.enforce(resourceClientId, amrHasMfa(assertionClaims.amr));
+  enforceOnBehalfOf(resourceClientId: string, assertionClaims: Readonly<Record<string, unknown>>, claimsRequest?: string): void {
+    const mfa = amrHasMfa(assertionClaims.amr);
+    this.policies.enforce(resourceClientId, mfa);
+    // A claims request the user's sign-in did not satisfy (an API asked for an authentication
+    // context): like Entra, only the user can, so the middle tier gets the same claims back.
+    if (!mfa && claimsRequest !== undefined && parseClaimsRequest(claimsRequest).needsMfa) throw mfaRequired(claimsRequest);
   }
 
   /** Revokes every refresh token and authority session of user `oid` (no back-channel logout). */

@@ -138,7 +138,7 @@ export class TokenEndpoint {
       }
       const user = await this.user(required(form, 'assertion'), tenant, caller);
       const scopes = parseDelegatedScopes(form.scope, this.host.registry);
-      this.host.signIn.enforceOnBehalfOf(scopes.resource.clientId, user.claims);
+      this.host.signIn.enforceOnBehalfOf(scopes.resource.clientId, user.claims, form.claims);
       return onBehalfOfResponse(user, scopes, caller, this.host, form.claims);
     }
     const subjectToken = required(form, 'subject_token');

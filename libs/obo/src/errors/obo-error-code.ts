@@ -25,6 +25,9 @@
  * - `ERR_OBO_DOWNSTREAM_FAILED`: the downstream API failed or refused the token (502).
  * - `ERR_OBO_DOWNSTREAM_TIMEOUT`: the downstream API did not answer within its timeout (504).
  * - `ERR_OBO_INTERNAL`: response code for errors that are the server's own (configuration, credentials, app bugs); details are in the log only (500).
+ * - `ERR_OBO_INTERACTION_REQUIRED`: a web app cannot get the user's token silently (consent for new scopes, a claims challenge, no or revoked refresh token): send the browser to the authority (`InteractionRequiredError`).
+ * - `ERR_OBO_SIGN_IN_FAILED`: a web app's sign-in callback was refused: the authority answered an error, or the state, code, PKCE verifier or ID token failed a check (`SignInFailedError`).
+ * - `ERR_OBO_LOGOUT_TOKEN_INVALID`: a back-channel logout token failed validation (signature, iss, aud, iat/exp, events, sub/sid, nonce, replayed jti); nobody is signed out (400).
  */
 export type OboErrorCode =
   | 'ERR_OBO_CONFIG_INVALID'
@@ -50,4 +53,7 @@ export type OboErrorCode =
   | 'ERR_OBO_PROVIDER_BAD_RESPONSE'
   | 'ERR_OBO_DOWNSTREAM_FAILED'
   | 'ERR_OBO_DOWNSTREAM_TIMEOUT'
-  | 'ERR_OBO_INTERNAL';
+  | 'ERR_OBO_INTERNAL'
+  | 'ERR_OBO_INTERACTION_REQUIRED'
+  | 'ERR_OBO_SIGN_IN_FAILED'
+  | 'ERR_OBO_LOGOUT_TOKEN_INVALID';

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { SignJWT, createRemoteJWKSet, generateKeyPair, jwtVerify } from 'jose';
 import { randomNonce, randomPKCECodeVerifier, randomState } from 'openid-client';
 import type { Page } from 'playwright-core';
+import { Agent, type Dispatcher } from 'undici';
 import { OboError } from '../libs/obo/src/errors/obo.error.js';
 import { InteractionRequiredError } from '../libs/obo/src/web-app/errors/interaction-required.error.js';
 import { SignInFailedError } from '../libs/obo/src/web-app/errors/sign-in-failed.error.js';
@@ -17,6 +18,7 @@ import { OpenIdSignInClient } from '../libs/obo/src/web-app/sign-in/openid-sign-
 import type { LogoutTokenSubject, PendingAuthorization, SignedInAccount } from '../libs/obo/src/web-app/sign-in/sign-in-client.js';
 import { startBrowser, type BrowserHarness } from './support/browser.js';
 import { MapWebAppStore } from './support/memory-web-app-store.js';
+import { rejectionOf } from './support/rejection-of.js';
 import { WEB_API, startSignInAuthority, type SignInAuthority } from './support/oidc-provider-sign-in-authority.js';
 
 const READ = [WEB_API.scopes[0]];
@@ -109,7 +111,7 @@ afterAll(async () => {
   }
 });
 
-function newClient(now?: () => number): OpenIdSignInClient {
+function newClient(now?: () => number, dispatcher?: Dispatcher): OpenIdSignInClient {
   return new OpenIdSignInClient({
     issuer: new URL(authority.issuer),
     clientId: authority.clientId,
@@ -119,6 +121,7 @@ function newClient(now?: () => number): OpenIdSignInClient {
     store,
     resources: [WEB_API],
     ...(now ? { now } : {}),
+    ...(dispatcher ? { dispatcher } : {}),
   });
 }
 
@@ -153,14 +156,11 @@ async function signIn(page: Page, pending: PendingAuthorization, options: { rede
   return flow;
 }
 
+/** The OboError `promise` rejects with (anything else fails the test). */
 async function refusalOf(promise: Promise<unknown>): Promise<OboError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof OboError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
+  const error = await rejectionOf(promise);
+  if (!(error instanceof OboError)) throw error;
+  return error;
 }
 
 describe('sign-in at oidc-provider with openid-client, in chromium', () => {
@@ -246,7 +246,7 @@ describe('sign-in at oidc-provider with openid-client, in chromium', () => {
 
     await page.goto(endSession.href);
     await browser.screenshot(page, 'authority sign-out confirmation');
-    await Promise.all([page.waitForURL(`${origin}/signed-out`), page.locator('button[autofocus]').click()]);
+    await Promise.all([page.waitForURL(`${origin}/signed-out`), page.locator('button', { hasText: 'Yes, sign me out' }).click()]);
     await browser.screenshot(page, 'signed out');
 
     expect(logouts).toEqual([{ issuer: authority.issuer, subject: 'alice', sessionId: account.sessionId }]);
@@ -321,6 +321,39 @@ describe('code redemption refusals', () => {
     const pending = pendingFor();
     const callback = new URL(`${origin}/callback?error=access_denied&state=${pending.state}&iss=${encodeURIComponent(authority.issuer)}`);
     await expectSignInFailed(client.redeemCode(callback, pending), 'access_denied');
+  });
+
+  it('checks the ID token\u2019s signature against the authority\u2019s keys, through the egress dispatcher (an altered signature is refused)', async () => {
+    const paths: string[] = [];
+    // An egress dispatcher that records every request and alters one character in the middle of the ID token's signature.
+    const tampering: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (opts, handler) => {
+      paths.push(`${opts.method} ${opts.path}`);
+      if (opts.path !== '/token') return dispatch(opts, handler);
+      const chunks: Buffer[] = [];
+      return dispatch(opts, {
+        onRequestStart: (controller, context) => handler.onRequestStart?.(controller, context),
+        onResponseStart: (controller, status, headers, message) => handler.onResponseStart?.(controller, status, headers, message),
+        onResponseData: (_controller, chunk) => void chunks.push(chunk),
+        onResponseEnd: (controller, trailers) => {
+          const body = JSON.parse(Buffer.concat(chunks).toString()) as { id_token: string };
+          const at = body.id_token.length - 20;
+          body.id_token = `${body.id_token.slice(0, at)}${body.id_token[at] === 'A' ? 'B' : 'A'}${body.id_token.slice(at + 1)}`;
+          handler.onResponseData?.(controller, Buffer.from(JSON.stringify(body)));
+          handler.onResponseEnd?.(controller, trailers);
+        },
+        onResponseError: (controller, error) => handler.onResponseError?.(controller, error),
+      });
+    };
+    const dispatcher = new Agent().compose(tampering);
+    try {
+      const pending = pendingFor();
+      const callback = await codeFor(pending);
+      const error = await expectSignInFailed(newClient(undefined, dispatcher).redeemCode(callback, pending));
+      expect(error.message).toMatch(/signature/i);
+      expect(paths).toEqual(['GET /.well-known/openid-configuration', 'POST /token', 'GET /jwks']);
+    } finally {
+      await dispatcher.close();
+    }
   });
 
   it('refuses a code that arrives at another URL than the redirect URI, and a sign-in request older than 10 minutes, before any token request', async () => {

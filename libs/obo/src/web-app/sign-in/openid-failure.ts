@@ -22,6 +22,14 @@ function retryAfter(response: Response | undefined): number | undefined {
   return Number.isInteger(value) && value >= 0 && value <= 3600 ? value : undefined;
 }
 
+/** The message of the deepest `Error` in `error`'s cause chain (at most 5 deep), at most 120 characters. */
+function innermostMessage(error: Error): string {
+  let message = error.message;
+  let current: unknown = error.cause;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++, current = current.cause) message = current.message;
+  return message.slice(0, 120);
+}
+
 /** The authority's OAuth answer inside an openid-client error, if that is what it is. */
 function oauthAnswerOf(error: unknown): OAuthAnswer | undefined {
   if (error instanceof ResponseBodyError) return { error: printable(error.error), status: error.status, retryAfterSeconds: retryAfter(error.response) };
@@ -62,24 +70,34 @@ function commonFailure(answer: OAuthAnswer, cause: unknown): OboError | undefine
   return undefined;
 }
 
+/** Transport failures and common answers first, then the caller's meaning of the authority's answer, or of anything else. */
+function classified(error: unknown, onAnswer: (answer: OAuthAnswer) => OboError, otherwise: () => OboError): OboError {
+  const transport = transportFailure(error);
+  if (transport) return transport;
+  const answer = oauthAnswerOf(error);
+  if (!answer) return otherwise();
+  return commonFailure(answer, error) ?? onAnswer(answer);
+}
+
 /**
  * A failed code redemption: unreachable -> `ERR_OBO_PROVIDER_UNAVAILABLE` / `_TIMEOUT`; our
  * credentials -> `ERR_OBO_CLIENT_CREDENTIALS_INVALID`; everything else (an error in the callback, a
  * refused code or verifier, a state, nonce or ID token that fails a check) -> {@link SignInFailedError}.
  */
 export function signInFailure(error: unknown): OboError {
-  const transport = transportFailure(error);
-  if (transport) return transport;
-  const answer = oauthAnswerOf(error);
-  if (answer) {
-    const common = commonFailure(answer, error);
-    if (common) return common;
-    const where = answer.status === undefined ? 'in the sign-in response' : `to the code redemption (${answer.status})`;
-    return new SignInFailedError(`The authority answered ${answer.error} ${where}; the user must sign in again.`, answer.error, { cause: error });
-  }
-  // openid-client's own checks (state, nonce, iss, aud, exp, signature...): its code names which.
-  const check = error instanceof ClientError && typeof error.code === 'string' ? ` (${printable(error.code)}: ${printable(error.message)})` : '';
-  return new SignInFailedError(`The sign-in response failed a check${check}; the user must sign in again.`, undefined, { cause: error });
+  return classified(
+    error,
+    (answer) => {
+      const where = answer.status === undefined ? 'in the sign-in response' : `to the code redemption (${answer.status})`;
+      return new SignInFailedError(`The authority answered ${answer.error} ${where}; the user must sign in again.`, answer.error, { cause: error });
+    },
+    () => {
+      // openid-client's own checks (state, nonce, iss, aud, exp, signature...): its code, and the
+      // innermost message (oauth4webapi's, e.g. "JWT signature verification failed"; never a value).
+      const check = error instanceof ClientError && typeof error.code === 'string' ? ` (${printable(error.code)}: ${printable(innermostMessage(error))})` : '';
+      return new SignInFailedError(`The sign-in response failed a check${check}; the user must sign in again.`, undefined, { cause: error });
+    },
+  );
 }
 
 /** OAuth errors of a refresh that mean the user must come back to the authority (OpenID Connect Core 3.1.2.6, RFC 6749 §5.2). */
@@ -100,17 +118,15 @@ const INTERACTION: Readonly<Record<string, 'consent' | 'login'>> = {
  * anything else -> `ERR_OBO_PROVIDER_BAD_RESPONSE`.
  */
 export function refreshFailure(error: unknown, scopes: readonly string[]): OboError {
-  const transport = transportFailure(error);
-  if (transport) return transport;
-  const answer = oauthAnswerOf(error);
-  if (answer) {
-    const common = commonFailure(answer, error);
-    if (common) return common;
-    const reason = INTERACTION[answer.error];
-    if (reason) return new InteractionRequiredError(reason, scopes, undefined, { cause: error });
-    return new OboError('ERR_OBO_PROVIDER_BAD_RESPONSE', `The identity provider refused the refresh with ${answer.error} (${answer.status ?? 'no status'}).`, { cause: error });
-  }
-  return new OboError('ERR_OBO_PROVIDER_BAD_RESPONSE', 'The identity provider answered the refresh with something unusable.', { cause: error });
+  return classified(
+    error,
+    (answer) => {
+      const reason = INTERACTION[answer.error];
+      if (reason) return new InteractionRequiredError(reason, scopes, undefined, { cause: error });
+      return new OboError('ERR_OBO_PROVIDER_BAD_RESPONSE', `The identity provider refused the refresh with ${answer.error} (${answer.status ?? 'no status'}).`, { cause: error });
+    },
+    () => new OboError('ERR_OBO_PROVIDER_BAD_RESPONSE', 'The identity provider answered the refresh with something unusable.', { cause: error }),
+  );
 }
 
 /** Whether the refresh token itself is dead (delete it rather than try it again). */

@@ -390,6 +390,27 @@ describe('silent acquisition refusals', () => {
   });
 });
 
+describe('an unreachable authority', () => {
+  it('answers ERR_OBO_PROVIDER_UNAVAILABLE, and tries discovery again on the next call (a failure is not remembered)', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    let requests = 0;
+    const dispatcher = new Agent().compose((dispatch) => (opts, handler) => (requests++, dispatch(opts, handler)));
+    const unreachable = new OpenIdSignInClient({ issuer: new URL(`https://127.0.0.1:${port}`), clientId: 'web-app', clientSecret: 'secret', redirectUri: new URL(`${origin}/callback`), store, dispatcher });
+    try {
+      for (let attempt = 1; attempt <= 2; attempt++) {
+        const error = await refusalOf(unreachable.authorizationUrl({ pending: pendingFor() }));
+        expect(error).toMatchObject({ code: 'ERR_OBO_PROVIDER_UNAVAILABLE', retryAfterSeconds: 5 });
+        expect(requests).toBe(attempt);
+      }
+    } finally {
+      await dispatcher.close();
+    }
+  });
+});
+
 describe('back-channel logout token validation (OpenID Connect Back-Channel Logout 1.0, 2.6)', () => {
   const now = () => Math.floor(Date.now() / 1000);
   const valid = () => ({

@@ -382,6 +382,23 @@ describe('silent acquisition refusals', () => {
     expect(authority.tokenRequests.length).toBe(requests);
   });
 
+  it('writes nothing back when the user signed out while their refresh was under way', async () => {
+    const erin = (await signIn(await browser.newPage(), pendingFor(), { redeem: true, login: 'erin' })).account!;
+    expect(JSON.parse((await store.get('tokens:erin'))!).refreshToken).toEqual(expect.any(String));
+    // Sign-out lands while the token request is on the wire.
+    const dispatcher = new Agent().compose((dispatch) => (opts, handler) => {
+      if (opts.path === '/token') void store.delete('tokens:erin');
+      return dispatch(opts, handler);
+    });
+    try {
+      const refreshed = await newClient(undefined, dispatcher).acquireTokenSilent({ account: erin, scopes: READ, forceRefresh: true });
+      expect(refreshed).toMatchObject({ fromCache: false, scopes: READ });
+      await expect(store.get('tokens:erin')).resolves.toBeUndefined();
+    } finally {
+      await dispatcher.close();
+    }
+  });
+
   it('asks for a sign-in and forgets the refresh token when the authority refuses it (invalid_grant)', async () => {
     await store.set('tokens:carol', JSON.stringify({ refreshToken: 'not-a-refresh-token', tokens: {} }), 60);
     await expect(refusalOf(client.acquireTokenSilent({ account: carol, scopes: READ }))).resolves.toMatchObject({ code: 'ERR_OBO_INTERACTION_REQUIRED', reason: 'login' });

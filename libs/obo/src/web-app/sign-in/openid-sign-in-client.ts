@@ -221,9 +221,11 @@ export class OpenIdSignInClient extends SignInClient {
     }
     const issued = this.issuedToken(response, scopes);
     if (!issued) throw new OboError('ERR_OBO_PROVIDER_BAD_RESPONSE', 'The identity provider answered the refresh without a bearer access token and its lifetime.');
-    // Read again: another request may have stored a token for other scopes meanwhile.
-    const latest = (await readPartition(this.options.store, account.accountKey)) ?? partition;
-    const refreshToken = response.refresh_token ?? latest.refreshToken ?? partition.refreshToken;
+    // Read again: another request may have stored a token for other scopes meanwhile, or the user
+    // signed out (the partition is gone: nothing is written back, the refresh token stays forgotten).
+    const latest = await readPartition(this.options.store, account.accountKey);
+    if (latest?.refreshToken === undefined) return { ...issued, fromCache: false };
+    const refreshToken = response.refresh_token ?? latest.refreshToken;
     await writePartition(this.options.store, account.accountKey, { refreshToken, tokens: { ...latest.tokens, [key]: issued } }, this.seconds(), this.tokensTtlSeconds);
     return { ...issued, fromCache: false };
   }

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SignJWT, createRemoteJWKSet, generateKeyPair, jwtVerify } from 'jose';
+import { SignJWT, createRemoteJWKSet, generateKeyPair, importPKCS8, jwtVerify } from 'jose';
 import { randomNonce, randomPKCECodeVerifier, randomState } from 'openid-client';
 import type { Page } from 'playwright-core';
 import { Agent, type Dispatcher } from 'undici';
@@ -404,6 +404,40 @@ describe('silent acquisition refusals', () => {
     await expect(refusalOf(client.acquireTokenSilent({ account: carol, scopes: READ }))).resolves.toMatchObject({ code: 'ERR_OBO_INTERACTION_REQUIRED', reason: 'login' });
     expect(authority.tokenRequests.at(-1)).toEqual({ grantType: 'refresh_token', status: 400, error: 'invalid_grant' });
     await expect(store.get('tokens:carol')).resolves.toBeUndefined();
+  });
+});
+
+describe.each(['clientPrivateKey', 'clientAssertion'] as const)('a web app authenticating with private_key_jwt (%s)', (credential) => {
+  it('redeems the code and refreshes with a client assertion the authority accepts', async () => {
+    const { clientId, privateKey, keyId } = authority.keyClient;
+    let assertions = 0;
+    const signAssertion = async () => {
+      assertions++;
+      return new SignJWT({}).setProtectedHeader({ alg: 'RS256', kid: keyId }).setIssuer(clientId).setSubject(clientId).setAudience(authority.issuer)
+        .setJti(randomUUID()).setIssuedAt().setExpirationTime('1m').sign(await importPKCS8(privateKey, 'RS256'));
+    };
+    const keyed = new OpenIdSignInClient({
+      issuer: new URL(authority.issuer),
+      clientId,
+      ...(credential === 'clientPrivateKey' ? { clientPrivateKey: { privateKey, keyId } } : { clientAssertion: signAssertion }),
+      redirectUri: new URL(`${origin}/callback`),
+      store,
+      resources: [WEB_API],
+    });
+    const page = await browser.newPage();
+    const pending = pendingFor();
+    flows.set(pending.state, { pending, redeem: false });
+    await page.goto(await keyed.authorizationUrl({ pending }));
+    await page.locator('input[name="login"]').fill('frank');
+    await page.locator('input[name="password"]').fill('any password');
+    await Promise.all([page.waitForURL(/./, { waitUntil: 'load' }), page.locator('button[type="submit"]').click()]);
+    await Promise.all([page.waitForURL(`${origin}/callback?**`), page.locator('button', { hasText: 'Continue' }).click()]);
+
+    const { account } = await keyed.redeemCode(flows.get(pending.state)!.arrival!, pending);
+    expect(account.subject).toBe('frank');
+    await expect(keyed.acquireTokenSilent({ account, scopes: READ, forceRefresh: true })).resolves.toMatchObject({ fromCache: false });
+    expect(authority.tokenRequests.slice(-2)).toEqual([{ grantType: 'authorization_code', status: 200 }, { grantType: 'refresh_token', status: 200 }]);
+    expect(assertions).toBe(credential === 'clientAssertion' ? 2 : 0);
   });
 });
 

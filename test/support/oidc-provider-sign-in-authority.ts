@@ -27,6 +27,8 @@ export interface SignInAuthority {
   readonly issuer: string;
   readonly clientId: string;
   readonly clientSecret: string;
+  /** A second client of the web app that authenticates with `private_key_jwt` (RS256): its PKCS#8 PEM key and `kid`. */
+  readonly keyClient: { readonly clientId: string; readonly privateKey: string; readonly keyId: string };
   /** Requests that reached the token endpoint (grant type and answer), oldest first. */
   readonly tokenRequests: readonly { readonly grantType: string | undefined; readonly status: number; readonly error?: string }[];
   /** Signs `payload` as the authority (its key and `kid`), for logout-token variants; `header` over `{ alg: RS256, typ: logout+jwt, kid }`. */
@@ -34,9 +36,14 @@ export interface SignInAuthority {
   close(): Promise<void>;
 }
 
-function rsaJwk(kid: string): { privateJwk: JWK } {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return { privateJwk: { ...privateKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' } };
+function rsaJwk(kid: string): { privateJwk: JWK; publicJwk: JWK; privatePem: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const meta = { kid, alg: 'RS256', use: 'sig' };
+  return {
+    privateJwk: { ...privateKey.export({ format: 'jwk' }), ...meta },
+    publicJwk: { ...publicKey.export({ format: 'jwk' }), ...meta },
+    privatePem: privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
+  };
 }
 
 /** The users' claims (devInteractions accepts any login; its value becomes `sub`). */
@@ -47,7 +54,7 @@ function findAccount(_ctx: unknown, sub: string) {
   };
 }
 
-/** Starts oidc-provider v9 for one confidential web-app client (`client_secret_basic`); `close()` it after the tests. */
+/** Starts oidc-provider v9 for the web app's confidential clients (`client_secret_basic`, `private_key_jwt`); `close()` it after the tests. */
 export async function startSignInAuthority(uris: SignInAuthorityClientUris): Promise<SignInAuthority> {
   const tls = certificateFromEnvironment() ?? ensureDevCertificate();
   let handler: RequestListener | undefined;
@@ -104,12 +111,26 @@ export async function startSignInAuthority(uris: SignInAuthorityClientUris): Pro
     const grantType = ctx.oidc.params?.grant_type;
     tokenRequests.push({ grantType: typeof grantType === 'string' ? grantType : undefined, status: ctx.status, ...(typeof error === 'string' ? { error } : {}) });
   });
+  // Stored through the adapter, not in `clients`: oidc-provider copies static clients with structuredClone,
+  // whose `jwks` under jest fail its plain-object check (see oidc-provider-authority.ts).
+  const clientKey = rsaJwk(`web-app-jwt-${randomUUID()}`);
+  const keyClient = { clientId: 'web-app-jwt', privateKey: clientKey.privatePem, keyId: clientKey.publicJwk.kid! };
+  await provider.Client.adapter.upsert(keyClient.clientId, {
+    client_id: keyClient.clientId,
+    token_endpoint_auth_method: 'private_key_jwt',
+    token_endpoint_auth_signing_alg: 'RS256',
+    jwks: { keys: [clientKey.publicJwk] },
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: [uris.redirectUri],
+  });
   handler = provider.callback();
   const key = await importJWK(signing.privateJwk, 'RS256');
   return {
     issuer,
     clientId,
     clientSecret,
+    keyClient,
     tokenRequests,
     signAsAuthority: (payload, header = {}) => new SignJWT(payload).setProtectedHeader({ alg: 'RS256', typ: 'logout+jwt', kid: signing.privateJwk.kid, ...header }).sign(key),
     async close() {

@@ -8,16 +8,24 @@ import { localAuthorityTrust } from './local-ca.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 
-// redis-server backs the shared-cache tests (each starts its own on a free loopback port). On a fresh
-// Debian machine as root, install it; elsewhere say what is missing.
+// redis-server backs the shared-cache tests (each starts its own on a free loopback port), openssl
+// makes the loopback certificate, and Debian's chromium runs the browser tests (playwright-core drives
+// it; no browser is ever downloaded). On a fresh Debian machine as root, install what is missing;
+// elsewhere say what is missing.
 const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
-if (!has('redis-server') || !has('openssl')) {
+const missing = [
+  ...(has('redis-server') ? [] : ['redis-server']),
+  ...(has('openssl') ? [] : ['openssl']),
+  // test/support/browser.ts launches exactly this path.
+  ...(existsSync('/usr/bin/chromium') ? [] : ['chromium']),
+];
+if (missing.length > 0) {
   if (process.getuid?.() === 0 && has('apt-get')) {
-    console.log('Installing redis-server and openssl with apt-get (needed by the tests)...');
+    console.log(`Installing ${missing.join(', ')} with apt-get (needed by the tests)...`);
     const apt = (args) => spawnSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0;
-    if (!apt(['update']) || !apt(['install', '-y', '--no-install-recommends', 'redis-server', 'openssl'])) process.exit(1);
+    if (!apt(['update']) || !apt(['install', '-y', '--no-install-recommends', ...missing])) process.exit(1);
   } else {
-    console.error('The tests need redis-server and openssl on PATH (Debian/Ubuntu: sudo apt-get install redis-server openssl).');
+    console.error(`The tests need ${missing.join(', ')} (Debian/Ubuntu: sudo apt-get install ${missing.join(' ')}; chromium at /usr/bin/chromium).`);
     process.exit(1);
   }
 }

@@ -24,11 +24,11 @@
  * - `ERR_OBO_PROVIDER_BAD_RESPONSE`: the identity provider answered something unusable (502).
  * - `ERR_OBO_DOWNSTREAM_FAILED`: the downstream API failed or refused the token (502).
  * - `ERR_OBO_DOWNSTREAM_TIMEOUT`: the downstream API did not answer within its timeout (504).
- * - `ERR_OBO_INTERACTION_REQUIRED`: web app: a token for the signed-in user needs them in the browser (consent, a claims challenge, sign-in); `@AuthorizeForScopes()` redirects them (else 401).
- * - `ERR_OBO_SIGN_IN_FAILED`: web app: the authority refused the sign-in or its answer failed a check (state, nonce, PKCE, ID token) (400 page).
- * - `ERR_OBO_LOGOUT_TOKEN_INVALID`: web app: a back-channel logout token failed validation (400 `invalid_request`).
  * - `ERR_OBO_INTERNAL`: response code for errors that are the server's own (configuration, credentials, app bugs); details are in the log only (500).
  * - `ERR_OBO_SESSION_STORE_UNAVAILABLE`: the web app's session store (Redis) failed or did not answer in time; sessions fail closed (503 with `Retry-After`).
+ * - `ERR_OBO_INTERACTION_REQUIRED`: a web app cannot get the user's token silently (consent for new scopes, a claims challenge, no or revoked refresh token): send the browser to the authority (`InteractionRequiredError`).
+ * - `ERR_OBO_SIGN_IN_FAILED`: a web app's sign-in callback was refused: the authority answered an error, or the state, code, PKCE verifier or ID token failed a check (`SignInFailedError`).
+ * - `ERR_OBO_LOGOUT_TOKEN_INVALID`: a back-channel logout token failed validation (signature, iss, aud, iat/exp, events, sub/sid, nonce, replayed jti); nobody is signed out (400).
  */
 export type OboErrorCode =
   | 'ERR_OBO_CONFIG_INVALID'

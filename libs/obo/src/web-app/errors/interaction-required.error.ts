@@ -1,23 +1,32 @@
 import { OboError } from '../../errors/obo.error.js';
 
-/** Why a web app's silent token request needs the user in the browser. */
+/**
+ * Why a web app must send the user to the authority before it gets their token:
+ * - `consent`: the scopes (or the resource) were never granted, or the authority answered `consent_required`;
+ * - `claims`: a claims challenge (Conditional Access, MFA, CAE, a relayed `insufficient_claims`) must be satisfied;
+ * - `login`: there is no refresh token, or the authority refused it (`invalid_grant`, `login_required`, `interaction_required`).
+ */
 export type InteractionReason = 'consent' | 'claims' | 'login';
 
 /**
- * A token for the signed-in user cannot be acquired silently: the user must consent to new scopes,
- * satisfy a claims challenge (Conditional Access, MFA, CAE, or one relayed by an API the web app
- * called), or sign in again (no or revoked refresh token). On a route with `@AuthorizeForScopes()`
- * the browser is sent to the authority with {@link scopes} and {@link claims} and brought back.
+ * A token for the signed-in user cannot be had silently: redirect the browser to the authority
+ * with `scopes` (and `claims`), then back to the page (what `@AuthorizeForScopes` does).
  */
 export class InteractionRequiredError extends OboError {
   constructor(
     readonly reason: InteractionReason,
-    /** The scopes the token was wanted for. */
+    /** The scopes to ask the authority for. */
     readonly scopes: readonly string[],
-    /** The claims request (JSON text) to send to the authorization endpoint, when there is one. */
+    /** The claims request (JSON text) to send, for `reason: 'claims'`. */
     readonly claims?: string,
     options?: { cause?: unknown },
   ) {
-    super('ERR_OBO_INTERACTION_REQUIRED', `The user must ${reason === 'consent' ? 'consent to the requested scopes' : reason === 'claims' ? 'satisfy a claims challenge' : 'sign in again'} in the browser.`, options);
+    super('ERR_OBO_INTERACTION_REQUIRED', MESSAGES[reason], options);
   }
 }
+
+const MESSAGES: Readonly<Record<InteractionReason, string>> = {
+  consent: 'The user must consent to the requested scopes at the authority; redirect them to sign in with these scopes.',
+  claims: 'The user must sign in again to satisfy a claims challenge; redirect them to the authority with the claims.',
+  login: 'The user must sign in again: there is no usable refresh token for them.',
+};

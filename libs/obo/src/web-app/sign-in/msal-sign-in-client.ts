@@ -1,4 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { createRemoteJWKSet, customFetch, type JWTVerifyGetKey, type RemoteJWKSetOptions } from 'jose';
+import { fetch } from 'undici';
 import { ConfidentialClientApplication, InteractionRequiredAuthError, type AccountInfo, type AuthenticationResult } from '@azure/msal-node';
 import { OboError, ProviderUnavailableError } from '../../errors/obo.error.js';
 import { fetchJson } from '../../http/fetch-json.js';
@@ -21,7 +23,8 @@ import {
   type SignInResult,
   type SilentTokenRequest,
 } from './sign-in-client.js';
-import { accountFromIdToken, signInFailed, tokensKey } from './signed-in-account.js';
+import { accountFromIdToken, signInFailed } from './signed-in-account.js';
+import { partitionKey as tokensKey } from './user-token-partition.js';
 
 /** What the msal-node sign-in client needs. Internal. */
 export interface MsalSignInSettings {
@@ -57,19 +60,14 @@ export class MsalSignInClient extends SignInClient {
   private readonly assertions: ClientAssertionSource | undefined;
   private metadata: Promise<EntraMetadata> | undefined;
   private readonly logoutTokens: LogoutTokenValidator;
+  private keys: JWTVerifyGetKey | undefined;
 
   constructor(private readonly settings: MsalSignInSettings) {
     super();
     const { options } = settings;
     this.network = new DeadlineNetworkClient(options.tokenAcquisition.timeoutMs, options.egress.dispatcher);
     this.assertions = options.credential?.kind === 'assertion' ? new ClientAssertionSource(options.credential) : undefined;
-    this.logoutTokens = new LogoutTokenValidator({
-      clientId: options.clientId,
-      issuers: async () => [(await this.discovery()).issuer],
-      jwksUri: async () => (await this.discovery()).jwksUri,
-      dispatcher: options.egress.dispatcher,
-      timeoutMs: options.tokenAcquisition.timeoutMs,
-    });
+    this.logoutTokens = new LogoutTokenValidator(() => Date.now());
   }
 
   async authorizationUrl({ pending, prompt, loginHint }: AuthorizationUrlRequest): Promise<string> {
@@ -148,8 +146,15 @@ export class MsalSignInClient extends SignInClient {
     return this.settings.store.delete(tokensKey(account.accountKey));
   }
 
-  validateLogoutToken(logoutToken: string): Promise<LogoutTokenSubject> {
-    return this.logoutTokens.validate(logoutToken);
+  async validateLogoutToken(logoutToken: string): Promise<LogoutTokenSubject> {
+    const { issuer, jwksUri } = await this.discovery();
+    const { dispatcher } = this.settings.options.egress;
+    const timeoutMs = this.settings.options.tokenAcquisition.timeoutMs;
+    this.keys ??= createRemoteJWKSet(new URL(jwksUri), {
+      timeoutDuration: timeoutMs,
+      [customFetch]: ((url: string, options: object) => fetch(url, { ...options, dispatcher, redirect: 'error' })) as unknown as RemoteJWKSetOptions[typeof customFetch],
+    });
+    return this.logoutTokens.validate(logoutToken, { issuer, clientId: this.settings.options.clientId, algorithms: [...this.settings.options.algorithms], keys: this.keys });
   }
 
   /** A fresh msal client: one user's cache at most, no discovery request (the document is given). */

@@ -1,15 +1,9 @@
-import { createHash } from 'node:crypto';
-import { OboError } from '../../errors/obo.error.js';
+import { SignInFailedError } from '../errors/sign-in-failed.error.js';
 import type { SignedInAccount } from './sign-in-client.js';
 
 /** `ERR_OBO_SIGN_IN_FAILED`: the sign-in cannot complete; `reason` is safe to log (no token, no code). */
-export function signInFailed(reason: string, cause?: unknown): OboError {
-  return new OboError('ERR_OBO_SIGN_IN_FAILED', `Sign-in failed: ${reason}. Start the sign-in again.`, { cause });
-}
-
-/** The store key of a user's token partition: a hash, so no user identifier appears in key names. */
-export function tokensKey(accountKey: string): string {
-  return `tokens:${createHash('sha256').update(accountKey, 'utf8').digest('base64url')}`;
+export function signInFailed(reason: string, cause?: unknown): SignInFailedError {
+  return new SignInFailedError(`Sign-in failed: ${reason}; the user must sign in again.`, undefined, { cause });
 }
 
 /** What the ID token's claims are checked against. */

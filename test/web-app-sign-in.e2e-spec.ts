@@ -4,6 +4,8 @@
 // back-channel logout. An HttpBrowser plays the browser; the authority's pages are answered as a
 // user would. The browser-driven version of the same journeys is web-app-browser.e2e-spec.ts.
 import { HttpBrowser, formsOf, type Hop } from './support/http-browser.js';
+import { WebAppStore } from '../libs/obo/src/web-app/session/web-app-store.js';
+import { partitionKey } from '../libs/obo/src/web-app/sign-in/user-token-partition.js';
 import { throughAuthority } from './support/sign-in-steps.js';
 import { startWebAppChain, type WebAppChain } from './support/web-app-chain.js';
 
@@ -206,6 +208,10 @@ describe('#130 sign-out', () => {
 
   it('ends the session, purges the user\u2019s tokens and goes to the authority\u2019s end-session endpoint', async () => {
     const { browser } = await signIn();
+    const adele = web.chain.authority.user('adele@contoso.test')!;
+    const partition = partitionKey(`${adele.oid}.${web.chain.authority.tenantId}`);
+    const store = web.app.get(WebAppStore);
+    expect(await store.get(partition)).toBeDefined(); // msal-node's cache of this one user: refresh token included
     const token = formsOf((await browser.request(`${web.url}/`)).body).find((form) => form.action === '/auth/sign-out')!.fields._csrf!;
     const hop = await browser.request(`${web.url}/auth/sign-out`, 'POST', { _csrf: token });
     expect(hop.status).toBe(303);
@@ -214,6 +220,7 @@ describe('#130 sign-out', () => {
     expect(endSession.pathname).toMatch(/\/oauth2\/v2\.0\/logout$/);
     expect(endSession.searchParams.get('post_logout_redirect_uri')).toBe(`${web.url}/`);
     expect(browser.cookie(web.url, COOKIE)).toBeUndefined();
+    expect(await store.get(partition)).toBeUndefined();
     const after = await browser.request(`${web.url}/profile`);
     expect(after.status).toBe(302);
   });

@@ -19,7 +19,9 @@ interface OriginalProfile {
 }
 
 const HTML = 'text/html; charset=utf-8';
-const CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
+// `form-action` also governs where a form's redirects may go: sign-out posts here and is sent on to
+// the authority's end-session endpoint (https), so 'self' alone would stop it there.
+const CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' https:; frame-ancestors 'none'";
 
 /** A server-rendered page: HTML, never cached, no script, not framed. */
 const HtmlPage = () => applyDecorators(Header('content-type', HTML), Header('cache-control', 'no-store'), Header('content-security-policy', CSP));

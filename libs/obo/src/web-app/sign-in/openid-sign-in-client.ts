@@ -37,6 +37,9 @@ export const REFRESH_MARGIN_SECONDS = 300;
 /** A sign-in request older than this is refused at the callback, in ms. */
 export const PENDING_AUTHORIZATION_LIFETIME_MS = 10 * 60 * 1000;
 
+/** RFC 7636 §4.1: 43 to 128 unreserved characters. */
+const PKCE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
+
 /** A protected resource (RFC 8707) and the scopes that belong to it. */
 export interface OpenIdResource {
   /** The resource indicator sent as `resource` (an absolute URI). */
@@ -127,6 +130,8 @@ export class OpenIdSignInClient extends SignInClient {
   override async redeemCode(callback: URL, pending: PendingAuthorization): Promise<SignInResult> {
     if (this.now() - pending.createdAt > PENDING_AUTHORIZATION_LIFETIME_MS) throw new SignInFailedError('The sign-in request is older than 10 minutes; the user must sign in again.');
     if (urlWithoutQuery(callback) !== this.options.redirectUri.href) throw new SignInFailedError('The sign-in response arrived at another URL than the configured redirectUri.');
+    // Never redeem a code without the checks that bind it to this browser (openid-client would skip an empty one).
+    if (!pending.state || !pending.nonce || !PKCE_VERIFIER.test(pending.codeVerifier)) throw new SignInFailedError('The pending sign-in lacks a state, a nonce or an RFC 7636 code verifier; the user must sign in again.');
     const config = await this.configuration();
     // A single resource among the requested scopes: the code's access token is for it, and is cached.
     const resources = this.resourcesOf(pending.scopes);

@@ -307,14 +307,24 @@ describe('code redemption refusals', () => {
     await expect(store.get('tokens:bob')).resolves.toBeDefined(); // from bob's sign-in; the refused one stored nothing new
   });
 
-  it.each([
-    ['without a PKCE verifier', ''],
-    ['with another PKCE verifier', randomPKCECodeVerifier()],
-  ])('refuses a code redeemed %s (the authority answers invalid_grant)', async (_name, codeVerifier) => {
+  it('refuses a code redeemed with another PKCE verifier (the authority answers invalid_grant)', async () => {
     const pending = pendingFor();
     const callback = await codeFor(pending);
-    await expectSignInFailed(client.redeemCode(callback, { ...pending, codeVerifier }), 'invalid_grant');
+    await expectSignInFailed(client.redeemCode(callback, { ...pending, codeVerifier: randomPKCECodeVerifier() }), 'invalid_grant');
     expect(authority.tokenRequests.at(-1)).toEqual({ grantType: 'authorization_code', status: 400, error: 'invalid_grant' });
+  });
+
+  it.each([
+    ['no PKCE verifier', { codeVerifier: '' }],
+    ['a PKCE verifier shorter than RFC 7636 allows', { codeVerifier: 'short' }],
+    ['no nonce', { nonce: '' }],
+    ['no state', { state: '' }],
+  ])('refuses to redeem a code for a pending sign-in with %s, before any token request', async (_name, change) => {
+    const pending = pendingFor();
+    const callback = await codeFor(pending);
+    const requests = authority.tokenRequests.length;
+    await expectSignInFailed(client.redeemCode(callback, { ...pending, ...change }));
+    expect(authority.tokenRequests.length).toBe(requests);
   });
 
   it('refuses an error answer in the callback, naming the authority\u2019s error (access_denied)', async () => {

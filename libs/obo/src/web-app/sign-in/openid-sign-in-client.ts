@@ -4,23 +4,20 @@ import {
   buildAuthorizationUrl,
   buildEndSessionUrl,
   calculatePKCECodeChallenge,
-  customFetch,
-  discovery,
-  enableNonRepudiationChecks,
   refreshTokenGrant,
   type Configuration,
-  type CustomFetch,
   type TokenEndpointResponse,
 } from 'openid-client';
-import { fetch as undiciFetch, type Dispatcher } from 'undici';
-import { OboConfigurationError, OboError, ProviderUnavailableError } from '../../errors/obo.error.js';
-import { DEFAULT_RETRY_AFTER_SECONDS } from '../../outbound/token-acquisition/token-request-failure.js';
+import type { Dispatcher } from 'undici';
+import { OboConfigurationError, OboError } from '../../errors/obo.error.js';
 import { InteractionRequiredError } from '../errors/interaction-required.error.js';
 import { SignInFailedError } from '../errors/sign-in-failed.error.js';
 import type { WebAppStore } from '../session/web-app-store.js';
 import { LogoutTokenValidator } from './logout-token-validator.js';
 import { clientAuthOf, type WebAppClientCredential } from './openid-client-auth.js';
+import { discoverConfiguration, egressFetch } from './openid-configuration.js';
 import { refreshFailure, refreshTokenRefused, signInFailure, transportFailure } from './openid-failure.js';
+import { signedInAccountOf } from './signed-in-account-of.js';
 import {
   SignInClient,
   type AcquiredUserToken,
@@ -39,6 +36,9 @@ export const SIGN_IN_SCOPES = ['openid', 'profile', 'offline_access'] as const;
 export const REFRESH_MARGIN_SECONDS = 300;
 /** A sign-in request older than this is refused at the callback, in ms. */
 export const PENDING_AUTHORIZATION_LIFETIME_MS = 10 * 60 * 1000;
+
+/** RFC 7636 §4.1: 43 to 128 unreserved characters. */
+const PKCE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
 
 /** A protected resource (RFC 8707) and the scopes that belong to it. */
 export interface OpenIdResource {
@@ -130,6 +130,8 @@ export class OpenIdSignInClient extends SignInClient {
   override async redeemCode(callback: URL, pending: PendingAuthorization): Promise<SignInResult> {
     if (this.now() - pending.createdAt > PENDING_AUTHORIZATION_LIFETIME_MS) throw new SignInFailedError('The sign-in request is older than 10 minutes; the user must sign in again.');
     if (urlWithoutQuery(callback) !== this.options.redirectUri.href) throw new SignInFailedError('The sign-in response arrived at another URL than the configured redirectUri.');
+    // Never redeem a code without the checks that bind it to this browser (openid-client would skip an empty one).
+    if (!pending.state || !pending.nonce || !PKCE_VERIFIER.test(pending.codeVerifier)) throw new SignInFailedError('The pending sign-in lacks a state, a nonce or an RFC 7636 code verifier; the user must sign in again.');
     const config = await this.configuration();
     // A single resource among the requested scopes: the code's access token is for it, and is cached.
     const resources = this.resourcesOf(pending.scopes);
@@ -147,7 +149,7 @@ export class OpenIdSignInClient extends SignInClient {
     }
     const claims = response.claims();
     if (!claims || typeof claims.sub !== 'string') throw new SignInFailedError('The authority sent no ID token with a subject.');
-    const account = accountOf(claims);
+    const account = signedInAccountOf({ ...claims, sub: claims.sub });
     const previous = pending.claims === undefined ? await readPartition(this.options.store, account.accountKey) : undefined;
     const tokens: Record<string, UserTokenPartition['tokens'][string]> = { ...previous?.tokens };
     const appScopes = pending.scopes.filter((scope) => !(SIGN_IN_SCOPES as readonly string[]).includes(scope));
@@ -192,7 +194,7 @@ export class OpenIdSignInClient extends SignInClient {
     const config = await this.configuration();
     const metadata = config.serverMetadata();
     if (!metadata.jwks_uri) throw new OboError('ERR_OBO_PROVIDER_BAD_RESPONSE', `The authority's metadata (${this.options.issuer.href}) has no jwks_uri; logout tokens cannot be checked.`);
-    this.keys ??= createRemoteJWKSet(new URL(metadata.jwks_uri), { timeoutDuration: this.timeoutMs, ...(this.options.dispatcher ? { [joseCustomFetch]: this.fetch() as unknown as RemoteJWKSetOptions[typeof joseCustomFetch] } : {}) });
+    this.keys ??= createRemoteJWKSet(new URL(metadata.jwks_uri), { timeoutDuration: this.timeoutMs, ...(this.options.dispatcher ? { [joseCustomFetch]: egressFetch(this.options.dispatcher) as unknown as RemoteJWKSetOptions[typeof joseCustomFetch] } : {}) });
     const algorithms = (metadata.id_token_signing_alg_values_supported ?? ['RS256']).filter((alg) => alg !== 'none' && !alg.startsWith('HS'));
     try {
       return await this.logoutTokens.validate(logoutToken, { issuer: metadata.issuer, clientId: this.options.clientId, algorithms, keys: this.keys });
@@ -255,12 +257,6 @@ export class OpenIdSignInClient extends SignInClient {
     return Math.floor(this.now() / 1000);
   }
 
-  private fetch(): CustomFetch {
-    const dispatcher = this.options.dispatcher!;
-    // undici's own fetch: only it takes an undici 7 dispatcher. Its Response is the WHATWG one openid-client and jose read.
-    return ((url: string, init: Record<string, unknown>) => undiciFetch(url, { ...init, dispatcher } as Parameters<typeof undiciFetch>[1])) as unknown as CustomFetch;
-  }
-
   /** openid-client's configuration from the authority's discovery document, once; a failure is not remembered. */
   private configuration(): Promise<Configuration> {
     this.configuring ??= this.discover().catch((error: unknown) => {
@@ -271,35 +267,7 @@ export class OpenIdSignInClient extends SignInClient {
   }
 
   private async discover(): Promise<Configuration> {
-    const auth = await clientAuthOf(this.options);
-    let config: Configuration;
-    try {
-      config = await discovery(this.options.issuer, this.options.clientId, { redirect_uris: [this.options.redirectUri.href] }, auth, {
-        timeout: Math.ceil(this.timeoutMs / 1000),
-        ...(this.options.dispatcher ? { [customFetch]: this.fetch() } : {}),
-      });
-    } catch (error) {
-      const where = `${this.options.issuer.href.replace(/\/$/, '')}/.well-known/openid-configuration`;
-      throw transportFailure(error) ?? new ProviderUnavailableError('ERR_OBO_PROVIDER_UNAVAILABLE', DEFAULT_RETRY_AFTER_SECONDS, `The authority's metadata at ${where} could not be used (${error instanceof Error ? error.message.slice(0, 120) : 'error'}).`, { cause: error });
-    }
-    // ID tokens from the token endpoint are checked against the authority's keys too, not only TLS.
-    enableNonRepudiationChecks(config);
-    return config;
+    const { issuer, clientId, redirectUri, dispatcher } = this.options;
+    return discoverConfiguration({ issuer, clientId, redirectUri, clientAuth: await clientAuthOf(this.options), timeoutMs: this.timeoutMs, dispatcher });
   }
-}
-
-function text(value: unknown): string | undefined {
-  return typeof value === 'string' && value.length > 0 ? value : undefined;
-}
-
-/** The signed-in account from ID token claims: `sub` is the account key (one issuer per client). */
-function accountOf(claims: Record<string, unknown>): SignedInAccount {
-  const optional = {
-    sessionId: text(claims.sid),
-    name: text(claims.name),
-    username: text(claims.preferred_username) ?? text(claims.email),
-    authTime: typeof claims.auth_time === 'number' ? claims.auth_time : undefined,
-  };
-  const defined = Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== undefined));
-  return { accountKey: claims.sub as string, issuer: claims.iss as string, subject: claims.sub as string, ...defined };
 }

@@ -16,6 +16,7 @@ import { InteractionRequiredError } from '../libs/obo/src/web-app/errors/interac
 import { SignInFailedError } from '../libs/obo/src/web-app/errors/sign-in-failed.error.js';
 import { OpenIdSignInClient } from '../libs/obo/src/web-app/sign-in/openid-sign-in-client.js';
 import type { LogoutTokenSubject, PendingAuthorization, SignedInAccount } from '../libs/obo/src/web-app/sign-in/sign-in-client.js';
+import { partitionKey } from '../libs/obo/src/web-app/sign-in/user-token-partition.js';
 import { startBrowser, type BrowserHarness } from './support/browser.js';
 import { MapWebAppStore } from './support/memory-web-app-store.js';
 import { rejectionOf } from './support/rejection-of.js';
@@ -204,7 +205,7 @@ describe('sign-in at oidc-provider with openid-client, in chromium', () => {
     expect(params.get('code_challenge')).not.toBe(pending.codeVerifier);
     expect(authority.tokenRequests.at(-1)).toEqual({ grantType: 'authorization_code', status: 200 });
     // The user's partition: the refresh token and the code's access token for the resource, nothing in the session.
-    const partition = JSON.parse((await store.get('tokens:alice'))!);
+    const partition = JSON.parse((await store.get(partitionKey('alice')))!);
     expect(partition.refreshToken).toEqual(expect.any(String));
     expect(Object.keys(partition.tokens)).toEqual([`Web.Read @${WEB_API.resource}`]);
   });
@@ -235,7 +236,7 @@ describe('sign-in at oidc-provider with openid-client, in chromium', () => {
     expect(error).toBeInstanceOf(InteractionRequiredError);
     expect(error).toMatchObject({ code: 'ERR_OBO_INTERACTION_REQUIRED', reason: 'consent', scopes: ['Web.Write'] });
     expect(authority.tokenRequests.at(-1)).toEqual({ grantType: 'refresh_token', status: 400, error: 'invalid_scope' });
-    expect(JSON.parse((await store.get('tokens:alice'))!).refreshToken).toEqual(expect.any(String));
+    expect(JSON.parse((await store.get(partitionKey('alice')))!).refreshToken).toEqual(expect.any(String));
   });
 
   it('signs out at the authority\u2019s end-session endpoint, whose back-channel logout token the client validates', async () => {
@@ -256,7 +257,7 @@ describe('sign-in at oidc-provider with openid-client, in chromium', () => {
     expect(replay.message).toMatch(/seen before/);
 
     await client.removeAccount(account);
-    await expect(store.get('tokens:alice')).resolves.toBeUndefined();
+    await expect(store.get(partitionKey('alice'))).resolves.toBeUndefined();
     await expect(refusalOf(client.acquireTokenSilent({ account, scopes: READ }))).resolves.toMatchObject({ code: 'ERR_OBO_INTERACTION_REQUIRED', reason: 'login' });
   });
 });
@@ -304,7 +305,7 @@ describe('code redemption refusals', () => {
     const callback = await codeFor(pending);
     const error = await expectSignInFailed(client.redeemCode(callback, { ...pending, nonce: randomNonce() }));
     expect(error.message).toMatch(/nonce|claim/i);
-    await expect(store.get('tokens:bob')).resolves.toBeDefined(); // from bob's sign-in; the refused one stored nothing new
+    await expect(store.get(partitionKey('bob'))).resolves.toBeDefined(); // from bob's sign-in; the refused one stored nothing new
   });
 
   it('refuses a code redeemed with another PKCE verifier (the authority answers invalid_grant)', async () => {
@@ -394,26 +395,26 @@ describe('silent acquisition refusals', () => {
 
   it('writes nothing back when the user signed out while their refresh was under way', async () => {
     const erin = (await signIn(await browser.newPage(), pendingFor(), { redeem: true, login: 'erin' })).account!;
-    expect(JSON.parse((await store.get('tokens:erin'))!).refreshToken).toEqual(expect.any(String));
+    expect(JSON.parse((await store.get(partitionKey('erin')))!).refreshToken).toEqual(expect.any(String));
     // Sign-out lands while the token request is on the wire.
     const dispatcher = new Agent().compose((dispatch) => (opts, handler) => {
-      if (opts.path === '/token') void store.delete('tokens:erin');
+      if (opts.path === '/token') void store.delete(partitionKey('erin'));
       return dispatch(opts, handler);
     });
     try {
       const refreshed = await newClient(undefined, dispatcher).acquireTokenSilent({ account: erin, scopes: READ, forceRefresh: true });
       expect(refreshed).toMatchObject({ fromCache: false, scopes: READ });
-      await expect(store.get('tokens:erin')).resolves.toBeUndefined();
+      await expect(store.get(partitionKey('erin'))).resolves.toBeUndefined();
     } finally {
       await dispatcher.close();
     }
   });
 
   it('asks for a sign-in and forgets the refresh token when the authority refuses it (invalid_grant)', async () => {
-    await store.set('tokens:carol', JSON.stringify({ refreshToken: 'not-a-refresh-token', tokens: {} }), 60);
+    await store.set(partitionKey('carol'), JSON.stringify({ refreshToken: 'not-a-refresh-token', tokens: {} }), 60);
     await expect(refusalOf(client.acquireTokenSilent({ account: carol, scopes: READ }))).resolves.toMatchObject({ code: 'ERR_OBO_INTERACTION_REQUIRED', reason: 'login' });
     expect(authority.tokenRequests.at(-1)).toEqual({ grantType: 'refresh_token', status: 400, error: 'invalid_grant' });
-    await expect(store.get('tokens:carol')).resolves.toBeUndefined();
+    await expect(store.get(partitionKey('carol'))).resolves.toBeUndefined();
   });
 });
 

@@ -28,7 +28,7 @@ import {
   type SignInResult,
   type SilentTokenRequest,
 } from './sign-in-client.js';
-import { readPartition, scopeKey, writePartition, type UserTokenPartition } from './user-token-partition.js';
+import { partitionKey, readPartition, scopeKey, writePartition, type UserTokenPartition } from './user-token-partition.js';
 
 /** Scopes every sign-in asks for besides the app's. */
 export const SIGN_IN_SCOPES = ['openid', 'profile', 'offline_access'] as const;
@@ -57,7 +57,7 @@ export interface OpenIdSignInClientOptions extends WebAppClientCredential {
   readonly redirectUri: URL;
   /** Where the authority sends the browser after sign-out (`post_logout_redirect_uri`). */
   readonly postLogoutRedirectUri?: URL;
-  /** Where each user's refresh token and access tokens live (`tokens:<accountKey>`). */
+  /** Where each user's refresh token and access tokens live (`tokens:` + a hash of the account key). */
   readonly store: WebAppStore;
   /**
    * Resources (RFC 8707) for downstream APIs: a token request whose scopes belong to one of them
@@ -187,7 +187,7 @@ export class OpenIdSignInClient extends SignInClient {
   }
 
   override async removeAccount(account: SignedInAccount): Promise<void> {
-    await this.options.store.delete(`tokens:${account.accountKey}`);
+    await this.options.store.delete(partitionKey(account.accountKey));
   }
 
   override async validateLogoutToken(logoutToken: string): Promise<LogoutTokenSubject> {
@@ -218,7 +218,7 @@ export class OpenIdSignInClient extends SignInClient {
       response = await refreshTokenGrant(config, partition.refreshToken, { scope: scopes.join(' '), ...(resource === undefined ? {} : { resource }) });
     } catch (error) {
       const failure = refreshFailure(error, scopes);
-      if (refreshTokenRefused(failure)) await this.options.store.delete(`tokens:${account.accountKey}`);
+      if (refreshTokenRefused(failure)) await this.options.store.delete(partitionKey(account.accountKey));
       throw failure;
     }
     const issued = this.issuedToken(response, scopes);

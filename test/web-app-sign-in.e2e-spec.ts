@@ -6,6 +6,7 @@
 import { HttpBrowser, formsOf, type Hop } from './support/http-browser.js';
 import { WebAppStore } from '../libs/obo/src/web-app/session/web-app-store.js';
 import { partitionKey } from '../libs/obo/src/web-app/sign-in/user-token-partition.js';
+import { CapturingLogger } from './support/capturing-logger.js';
 import { throughAuthority } from './support/sign-in-steps.js';
 import { startWebAppChain, type WebAppChain } from './support/web-app-chain.js';
 
@@ -14,9 +15,13 @@ const COOKIE = 'obo-session';
 
 let web: WebAppChain;
 let authorityOrigin: string;
+/** Every log call of the web app, at every level, during the whole file. */
+const logger = new CapturingLogger();
+/** Every browser of the file, for the secrets they saw (cookies, codes). */
+const browsers: HttpBrowser[] = [];
 
 beforeAll(async () => {
-  web = await startWebAppChain();
+  web = await startWebAppChain({}, logger);
   authorityOrigin = new URL(web.chain.authority.instance).origin;
 });
 afterAll(() => web?.close());
@@ -26,6 +31,7 @@ const last = (hops: Hop[]) => hops[hops.length - 1]!;
 /** Signs `user` in through `/profile` (or `start`) and returns the browser and every hop. */
 async function signIn(user = ADELE, start = '/profile'): Promise<{ browser: HttpBrowser; hops: Hop[] }> {
   const browser = new HttpBrowser();
+  browsers.push(browser);
   const first = await browser.navigate(`${web.url}${start}`);
   const { hops } = await throughAuthority(browser, first, authorityOrigin, user);
   return { browser, hops: [...first, ...hops] };
@@ -252,5 +258,27 @@ describe('#131 OpenID Connect back-channel logout', () => {
     const post = () => fetch(`${web.url}/auth/backchannel-logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ logout_token: token }) });
     expect((await post()).status).toBe(200);
     expect((await post()).status).toBe(400);
+  });
+});
+
+describe('#132 no token, code, cookie or secret in a log', () => {
+  it('logged none of the session cookies, authorization codes, tokens or the client secret seen in this file', () => {
+    const secrets = new Set<string>([web.webAppSecret]);
+    for (const browser of browsers) {
+      for (const cookies of browser.jar.values()) for (const value of cookies.values()) if (value.length >= 16) secrets.add(value);
+      for (const hop of browser.history) {
+        const code = new URL(hop.url).searchParams.get('code');
+        if (code) secrets.add(code);
+        for (const line of hop.setCookies) {
+          const value = line.split(';')[0]!.split('=').slice(1).join('=');
+          if (value.length >= 16) secrets.add(value);
+        }
+      }
+    }
+    expect(browsers.length).toBeGreaterThan(5);
+    expect(logger.entries.length).toBeGreaterThan(0); // the sign-in refusals above were logged
+    const text = logger.lines.join('\n');
+    for (const secret of secrets) expect(text).not.toContain(secret);
+    expect(text).not.toMatch(/eyJ[A-Za-z0-9_-]{8,}\./);
   });
 });

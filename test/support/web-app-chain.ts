@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { INestApplication, LogLevel } from '@nestjs/common';
+import type { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
 import { OboWebAppModule, type OboWebAppModuleOptions } from 'nestjs-obo';
 import { PagesController } from '../../apps/web-app/src/pages.controller.js';
 import { startOboChain, type OboChain } from './obo-chain.js';
@@ -32,8 +32,8 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts the chain and the web app; `overrides` change the web app's module options. */
-export async function startWebAppChain(overrides: Partial<OboWebAppModuleOptions> = {}): Promise<WebAppChain> {
+/** Starts the chain and the web app; `overrides` change the web app's module options; `logger` gets the web app's logs. */
+export async function startWebAppChain(overrides: Partial<OboWebAppModuleOptions> = {}, logger?: LoggerService): Promise<WebAppChain> {
   const chain = await startOboChain();
   const { authority } = chain;
   const webAppId = randomUUID();
@@ -70,7 +70,7 @@ export async function startWebAppChain(overrides: Partial<OboWebAppModuleOptions
   })
   class WebAppModule {}
   const levels: LogLevel[] | false = process.env.OBO_TEST_LOG ? ['debug', 'log', 'warn', 'error'] : false;
-  const app = await NestFactory.create(WebAppModule, { logger: levels });
+  const app = await NestFactory.create(WebAppModule, { logger: logger ?? levels });
   await app.listen(port, '127.0.0.1');
   return {
     chain,

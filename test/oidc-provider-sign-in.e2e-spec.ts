@@ -164,7 +164,7 @@ async function refusalOf(promise: Promise<unknown>): Promise<OboError> {
   return error;
 }
 
-describe('sign-in at oidc-provider with openid-client, in chromium', () => {
+describe('#133 sign-in at oidc-provider with openid-client, in chromium', () => {
   let page: Page;
   let flow: Flow;
   let authorizationUrl: URL;
@@ -262,7 +262,7 @@ describe('sign-in at oidc-provider with openid-client, in chromium', () => {
   });
 });
 
-describe('code redemption refusals', () => {
+describe('#133 code redemption refusals', () => {
   let page: Page;
 
   beforeAll(async () => {
@@ -379,7 +379,7 @@ describe('code redemption refusals', () => {
   });
 });
 
-describe('silent acquisition refusals', () => {
+describe('#133 silent acquisition refusals', () => {
   const carol: SignedInAccount = { accountKey: 'carol', issuer: 'x', subject: 'carol' };
 
   it('asks for a sign-in when the user has no refresh token', async () => {
@@ -452,7 +452,7 @@ describe.each(['clientPrivateKey', 'clientAssertion'] as const)('a web app authe
   });
 });
 
-describe('an unreachable authority', () => {
+describe('#133 an unreachable authority', () => {
   it('answers ERR_OBO_PROVIDER_UNAVAILABLE, and tries discovery again on the next call (a failure is not remembered)', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
@@ -473,7 +473,7 @@ describe('an unreachable authority', () => {
   });
 });
 
-describe('back-channel logout token validation (OpenID Connect Back-Channel Logout 1.0, 2.6)', () => {
+describe('#133 back-channel logout token validation (OpenID Connect Back-Channel Logout 1.0, 2.6)', () => {
   const now = () => Math.floor(Date.now() / 1000);
   const valid = () => ({
     iss: authority.issuer,

@@ -15,12 +15,15 @@ const packageDir = join(root, 'libs', 'obo');
 const bin = (name: string) => join(root, 'node_modules', '.bin', name);
 
 /**
- * The budget, a little above the size measured on 2026-11-30 (423,284 bytes packed, 1,529,899
- * unpacked, 399 files; about 57% of the unpacked bytes are source maps carrying their sources).
+ * The budget, a little above the size measured on 2026-12-01 (617,102 bytes packed, 2,233,669
+ * unpacked, 594 files; about 57% of the unpacked bytes are source maps carrying their sources).
+ * Raised from 460,000 / 1,650,000 (2026-11-30: 423,284 packed) for issue 12: the web-app half
+ * (`OboWebAppModule`: sign-in with msal-node and openid-client, sessions, `@AuthorizeForScopes`,
+ * ~128 KB of JavaScript) and the local authority's browser sign-in in `nestjs-obo/testing`.
  * Growing past it is a decision to make, not an accident: raise it in the same commit and say why.
  */
-const MAX_PACKED_BYTES = 460_000;
-const MAX_UNPACKED_BYTES = 1_650_000;
+const MAX_PACKED_BYTES = 660_000;
+const MAX_UNPACKED_BYTES = 2_400_000;
 
 /**
  * are-the-types-wrong, and why these two exceptions are right for this package:

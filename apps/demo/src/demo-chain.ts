@@ -22,7 +22,7 @@ export interface DemoChain {
   /** An app-only token for the Original API with the app permission `Profile.Read.All`. */
   mintAppToken(): string;
   /** The sample web app (sign in in a browser), when this provider's chain runs one, and who can sign in. */
-  readonly webApp?: { readonly url: string; readonly users: readonly string[]; readonly password: string };
+  readonly webApp?: { readonly url: string; readonly users: readonly string[]; readonly password: string; /** The authority's TLS certificate (PEM), for the demo's own sign-in check. */ readonly authorityCa: string };
   /** Step 5: how the authority asks for a stronger sign-in. */
   readonly stepUp: StepUp;
   /** Stops both sample APIs and the authority. */

@@ -52,7 +52,7 @@ export async function startEntraChain(root: string, tls: DevCertificate): Promis
         return authority.injectTokenFault({ kind: 'claims-challenge', claims }, { oid: claimsOf(userToken).oid as string, times: 1 });
       },
     },
-    webApp: { url: webApp.url, users: authority.users.map((user) => user.username), password: authority.users[0]!.password },
+    webApp: { url: webApp.url, users: authority.users.map((user) => user.username), password: authority.users[0]!.password, authorityCa: authority.certificate },
     stop: async () => {
       await webApp.stop();
       await samples.stop();

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { claimsOf, type DemoChain } from './demo-chain.js';
+import { signInToWebApp } from './web-app-check.js';
 
 const bold = (text: string) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
 
@@ -63,4 +64,12 @@ export async function walkthrough(chain: DemoChain, tokenFile: string): Promise<
   const appDownstream = appCall.body.downstream as Record<string, unknown>;
   console.log(`\n${bold('6. An app-only caller')} -> GET /api/app-profile ${appCall.status}; downstream sees tokenKind=${appDownstream?.tokenKind}, roles=${JSON.stringify(appDownstream?.roles)}`);
   expect(appCall.status === 200 && appDownstream?.tokenKind === 'app', 'app-only call');
+
+  if (chain.webApp) {
+    const { url, users, password, authorityCa } = chain.webApp;
+    const page = await signInToWebApp(url, users[0]!, password, authorityCa);
+    console.log(`\n${bold('7. The web app that calls web APIs')} (${url}): ${users[0]} signs in at the authority's page, consents, and GET /profile -> ${page.status}`);
+    console.log('   the page shows the same user at the web app, the Original API and the Downstream API (On-Behalf-Of)');
+    expect(page.status === 200 && page.html.includes('The same user at all three hops.'), 'web app sign-in and profile');
+  }
 }

@@ -48,6 +48,9 @@ export async function startWebAppChain(overrides: Partial<OboWebAppModuleOptions
     postLogoutRedirectUris: [`${url}/`],
     backchannelLogoutUri: `${url}/auth/backchannel-logout`,
   });
+  // The Downstream API's /api/secure-whoami asks for the authentication context c1; the tenant's
+  // admin mapped it to "require MFA".
+  authority.requireMfaForAuthenticationContext('c1');
   const originalScope = `api://${chain.originalId}/access_as_user`;
   @Module({
     imports: [

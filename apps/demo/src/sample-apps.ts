@@ -65,6 +65,8 @@ export async function startWebApp(root: string, authority: LocalAuthority, tls: 
   const origin = `http://127.0.0.1:${port}`;
   const clientId = randomUUID();
   const clientSecret = randomBytes(24).toString('base64url');
+  // The Downstream API's /api/secure-whoami asks for the authentication context c1: mapped to "require MFA".
+  authority.requireMfaForAuthenticationContext('c1');
   authority.registerApp({
     clientId,
     clientSecret,

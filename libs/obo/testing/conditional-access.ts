@@ -8,6 +8,8 @@ import { TokenEndpointError, aadstsText } from './token-errors.js';
  */
 export class ConditionalAccess {
   private readonly mfaPolicies = new Map<string, string>();
+  /** Authentication context values (`acrs`, e.g. `c1`) an admin mapped to "require MFA". */
+  private readonly mfaContexts = new Set<string>();
 
   /** Requires MFA for tokens whose audience is `resourceClientId`; returns the policy id (a GUID). */
   requireMfaFor(resourceClientId: string): string {
@@ -16,9 +18,23 @@ export class ConditionalAccess {
     return policyId;
   }
 
+  /**
+   * Maps the authentication context `value` (Entra's `acrs`, e.g. `c1`) to "require MFA": a claims
+   * request naming it (an API's challenge) is satisfied only by a user whose sign-in included MFA.
+   */
+  requireMfaForAuthenticationContext(value: string): void {
+    this.mfaContexts.add(value);
+  }
+
+  /** True when `acrs` names an authentication context that requires MFA. */
+  contextNeedsMfa(acrs: readonly string[]): boolean {
+    return acrs.some((value) => this.mfaContexts.has(value));
+  }
+
   /** Removes every policy. */
   clear(): void {
     this.mfaPolicies.clear();
+    this.mfaContexts.clear();
   }
 
   /** The MFA policy of `resourceClientId`, if any. */

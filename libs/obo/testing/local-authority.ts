@@ -256,7 +256,17 @@ export class LocalAuthority {
     return this.signIn.policies.requireMfaFor(resourceClientId);
   }
 
-  /** Removes every Conditional Access policy. */
+  /**
+   * Maps the authentication context `value` (the `acrs` an API's claims challenge names, e.g. `c1`)
+   * to "require MFA": On-Behalf-Of with such a claims request, for a user whose token shows no MFA
+   * (`amr`), answers `interaction_required` with the same claims, so the challenge travels back to
+   * the user. Without it, a claims request's `acrs` are granted as asked.
+   */
+  requireMfaForAuthenticationContext(value: string): void {
+    this.signIn.policies.requireMfaForAuthenticationContext(value);
+  }
+
+  /** Removes every Conditional Access policy and authentication context mapping. */
   clearPolicies(): void {
     this.signIn.policies.clear();
   }

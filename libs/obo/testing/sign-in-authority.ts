@@ -60,9 +60,9 @@ export class SignInAuthority {
   enforceOnBehalfOf(resourceClientId: string, assertionClaims: Readonly<Record<string, unknown>>, claimsRequest?: string): void {
     const mfa = amrHasMfa(assertionClaims.amr);
     this.policies.enforce(resourceClientId, mfa);
-    // A claims request the user's sign-in did not satisfy (an API asked for an authentication
-    // context): like Entra, only the user can, so the middle tier gets the same claims back.
-    if (!mfa && claimsRequest !== undefined && parseClaimsRequest(claimsRequest).needsMfa) throw mfaRequired(claimsRequest);
+    // A claims request naming an authentication context that requires MFA, which the user's sign-in
+    // did not include: like Entra, only the user can satisfy it, so the middle tier gets the claims back.
+    if (!mfa && claimsRequest !== undefined && this.policies.contextNeedsMfa(parseClaimsRequest(claimsRequest).acrs)) throw mfaRequired(claimsRequest);
   }
 
   /** Revokes every refresh token and authority session of user `oid` (no back-channel logout). */

@@ -6,6 +6,7 @@ import type { ResolvedOboOptions } from '../../options/resolve-obo-options.js';
 import { TokenAcquisition } from '../token-acquisition/token-acquisition.service.js';
 import { DownstreamClient, downstreamFailed as failed, type DownstreamResponse, type DownstreamUrl } from './downstream-client.js';
 import { readDownstreamChallenge } from './downstream-challenge.js';
+import { downstreamJson } from './downstream-json.js';
 import { downstreamUrl } from './downstream-url.js';
 
 /** Per-call options of {@link DownstreamApi}. */
@@ -81,24 +82,8 @@ export class DownstreamApi implements OnApplicationShutdown {
       if (api.tokenKind === 'user') await this.tokens.evictUserToken(api.scopes, { audience: api.audience, resource: api.resource });
       const renewal = challenge.kind === 'claims' ? { claims: challenge.claims } : { forceRefresh: true };
       response = await this.send(api, method, url, await this.token(api, renewal), body, options.headers);
-      if (response.status === 401) {
-        await response.discard();
-        throw failed(`Downstream API "${name}" refused a freshly acquired token.`);
-      }
     }
-    if (response.status < 200 || response.status > 299) {
-      await response.discard();
-      this.logger.warn(`Downstream API "${name}" answered ${response.status}.`);
-      throw failed(`Downstream API "${name}" answered ${response.status}.`);
-    }
-    // The deadline covers reading the body too.
-    const text = await response.text();
-    if (text === '') return undefined as T;
-    try {
-      return JSON.parse(text) as T;
-    } catch (error) {
-      throw failed(`Downstream API "${name}" answered with a body that is not JSON.`, error);
-    }
+    return downstreamJson<T>(response, name, this.logger);
   }
 
   /** Closes the module's own egress dispatcher (every outbound path's) once the app has stopped serving. */

@@ -3,6 +3,7 @@ import { OboError } from '../../errors/obo.error.js';
 import type { ResolvedDownstreamApi } from '../../options/resolve-outbound-options.js';
 import { readDownstreamChallenge } from '../../outbound/downstream-api/downstream-challenge.js';
 import { DownstreamClient, downstreamFailed as failed, type DownstreamResponse } from '../../outbound/downstream-api/downstream-client.js';
+import { downstreamJson } from '../../outbound/downstream-api/downstream-json.js';
 import { downstreamUrl } from '../../outbound/downstream-api/downstream-url.js';
 import { InteractionRequiredError } from '../errors/interaction-required.error.js';
 import { RESOLVED_WEB_APP_OPTIONS } from '../options/web-app-options.constants.js';
@@ -59,23 +60,8 @@ export class WebAppDownstreamApi implements OnApplicationShutdown {
       if (challenge.kind === 'claims') throw new InteractionRequiredError('claims', api.scopes, challenge.claims);
       if (challenge.kind === 'step-up') throw new InteractionRequiredError('login', api.scopes);
       response = await this.send(api, method, url, await this.tokens.getAccessTokenForUser(api.scopes, { forceRefresh: true }), body, options.headers);
-      if (response.status === 401) {
-        await response.discard();
-        throw failed(`Downstream API "${name}" refused a freshly acquired token.`);
-      }
     }
-    if (response.status < 200 || response.status > 299) {
-      await response.discard();
-      this.logger.warn(`Downstream API "${name}" answered ${response.status}.`);
-      throw failed(`Downstream API "${name}" answered ${response.status}.`);
-    }
-    const text = await response.text();
-    if (text === '') return undefined as T;
-    try {
-      return JSON.parse(text) as T;
-    } catch (error) {
-      throw failed(`Downstream API "${name}" answered with a body that is not JSON.`, error);
-    }
+    return downstreamJson<T>(response, name, this.logger);
   }
 
   async onApplicationShutdown(): Promise<void> {

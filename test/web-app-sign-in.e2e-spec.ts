@@ -3,6 +3,7 @@
 // incremental consent and a Conditional Access challenge raised by the Downstream API, sign-out and
 // back-channel logout. An HttpBrowser plays the browser; the authority's pages are answered as a
 // user would. The browser-driven version of the same journeys is web-app-browser.e2e-spec.ts.
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { HttpBrowser, formsOf, type Hop } from './support/http-browser.js';
 import { WebAppStore } from '../libs/obo/src/web-app/session/web-app-store.js';
 import { partitionKey } from '../libs/obo/src/web-app/sign-in/user-token-partition.js';
@@ -20,8 +21,20 @@ const logger = new CapturingLogger();
 /** Every browser of the file, for the secrets they saw (cookies, codes). */
 const browsers: HttpBrowser[] = [];
 
+/** A state-changing route of the app's own, behind the module's guard. */
+@Controller('notes')
+class NotesController {
+  readonly saved: string[] = [];
+
+  @Post()
+  @HttpCode(204)
+  save(@Body() body: { text?: string }): void {
+    this.saved.push(body.text ?? '');
+  }
+}
+
 beforeAll(async () => {
-  web = await startWebAppChain({}, logger);
+  web = await startWebAppChain({}, logger, [NotesController]);
   authorityOrigin = new URL(web.chain.authority.instance).origin;
 });
 afterAll(() => web?.close());
@@ -229,6 +242,26 @@ describe('#130 sign-out', () => {
     expect(await store.get(partition)).toBeUndefined();
     const after = await browser.request(`${web.url}/profile`);
     expect(after.status).toBe(302);
+  });
+});
+
+describe('#134 CSRF on the app\u2019s own state-changing routes', () => {
+  it('refuses a signed-in POST without the session\u2019s CSRF token, or from another site, and accepts it with the token', async () => {
+    const { browser } = await signIn();
+    const notes = web.app.get(NotesController);
+    const token = formsOf((await browser.request(`${web.url}/`)).body).find((form) => form.action === '/auth/sign-out')!.fields._csrf!;
+    expect((await browser.request(`${web.url}/notes`, 'POST', { text: 'forged' })).status).toBe(403);
+    expect((await browser.request(`${web.url}/notes`, 'POST', { text: 'forged', _csrf: 'A'.repeat(43) })).status).toBe(403);
+    expect((await browser.request(`${web.url}/notes`, 'POST', { text: 'cross-site', _csrf: token }, { origin: 'https://evil.example' })).status).toBe(403);
+    expect(notes.saved).toEqual([]);
+    expect((await browser.request(`${web.url}/notes`, 'POST', { text: 'mine', _csrf: token })).status).toBe(204);
+    expect((await browser.request(`${web.url}/notes`, 'POST', { text: 'by header' }, { 'x-csrf-token': token })).status).toBe(204);
+    expect(notes.saved).toEqual(['mine', 'by header']);
+  });
+
+  it('answers 401 to a POST without a session (no redirect for a request whose body would be lost)', async () => {
+    const hop = await new HttpBrowser().request(`${web.url}/notes`, 'POST', { text: 'anonymous' });
+    expect(hop.status).toBe(401);
   });
 });
 

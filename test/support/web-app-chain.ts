@@ -4,7 +4,7 @@
 // redirect URI and a back-channel logout URI.
 import { randomUUID } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
-import { Module } from '@nestjs/common';
+import { Module, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
 import { OboWebAppModule, type OboWebAppModuleOptions } from 'nestjs-obo';
@@ -33,7 +33,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts the chain and the web app; `overrides` change the web app's module options; `logger` gets the web app's logs. */
-export async function startWebAppChain(overrides: Partial<OboWebAppModuleOptions> = {}, logger?: LoggerService): Promise<WebAppChain> {
+export async function startWebAppChain(overrides: Partial<OboWebAppModuleOptions> = {}, logger?: LoggerService, controllers: Type[] = []): Promise<WebAppChain> {
   const chain = await startOboChain();
   const { authority } = chain;
   const webAppId = randomUUID();
@@ -69,7 +69,7 @@ export async function startWebAppChain(overrides: Partial<OboWebAppModuleOptions
         ...overrides,
       }),
     ],
-    controllers: [PagesController],
+    controllers: [PagesController, ...controllers],
   })
   class WebAppModule {}
   const levels: LogLevel[] | false = process.env.OBO_TEST_LOG ? ['debug', 'log', 'warn', 'error'] : false;

@@ -25,6 +25,7 @@
  * - `ERR_OBO_DOWNSTREAM_FAILED`: the downstream API failed or refused the token (502).
  * - `ERR_OBO_DOWNSTREAM_TIMEOUT`: the downstream API did not answer within its timeout (504).
  * - `ERR_OBO_INTERNAL`: response code for errors that are the server's own (configuration, credentials, app bugs); details are in the log only (500).
+ * - `ERR_OBO_CSRF_REJECTED`: a web app's state-changing request (POST, PUT, PATCH, DELETE, sign-out) lacked the session's CSRF token or came from another site (403).
  * - `ERR_OBO_SESSION_STORE_UNAVAILABLE`: the web app's session store (Redis) failed or did not answer in time; sessions fail closed (503 with `Retry-After`).
  * - `ERR_OBO_INTERACTION_REQUIRED`: a web app cannot get the user's token silently (consent for new scopes, a claims challenge, no or revoked refresh token): send the browser to the authority (`InteractionRequiredError`).
  * - `ERR_OBO_SIGN_IN_FAILED`: a web app's sign-in callback was refused: the authority answered an error, or the state, code, PKCE verifier or ID token failed a check (`SignInFailedError`).
@@ -58,4 +59,5 @@ export type OboErrorCode =
   | 'ERR_OBO_SIGN_IN_FAILED'
   | 'ERR_OBO_LOGOUT_TOKEN_INVALID'
   | 'ERR_OBO_INTERNAL'
-  | 'ERR_OBO_SESSION_STORE_UNAVAILABLE';
+  | 'ERR_OBO_SESSION_STORE_UNAVAILABLE'
+  | 'ERR_OBO_CSRF_REJECTED';

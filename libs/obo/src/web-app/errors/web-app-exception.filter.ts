@@ -25,6 +25,8 @@ export class WebAppExceptionFilter implements ExceptionFilter {
     switch (error.code) {
       case 'ERR_OBO_SESSION_STORE_UNAVAILABLE':
         return sendErrorPage(res, 503, 'Try again shortly', 'Your session cannot be read right now.', { 'retry-after': '5' });
+      case 'ERR_OBO_CSRF_REJECTED':
+        return sendErrorPage(res, 403, 'Request refused', 'The request did not come from this site\u2019s own page. Go back and try again.');
       case 'ERR_OBO_INTERACTION_REQUIRED':
         return sendErrorPage(res, 401, 'Sign in again', 'This action needs you to sign in again.');
       case 'ERR_OBO_DOWNSTREAM_FAILED':

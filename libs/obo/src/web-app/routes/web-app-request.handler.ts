@@ -8,6 +8,7 @@ import { isLocalReturnUrl } from '../session/return-url.js';
 import { SessionService } from '../session/session.service.js';
 import type { WebSession } from '../session/web-session.js';
 import { SignInClient, type PendingAuthorization } from '../sign-in/sign-in-client.js';
+import { submittedCsrfToken } from './csrf-token.js';
 import { sendErrorPage, sendRedirect } from './error-page.js';
 import { SignInChallenge } from './sign-in-challenge.service.js';
 
@@ -86,7 +87,7 @@ export class WebAppRequestHandler {
   /** `POST <signOutPath>` with the CSRF token: purge the user's tokens, end the session, then the authority's session. */
   private async signOut(store: WebAppRequestStore, req: Request, res: ServerResponse): Promise<void> {
     const session = store.session;
-    const submitted = formField(req.body, '_csrf') ?? headerValue(req, 'x-csrf-token');
+    const submitted = submittedCsrfToken(req);
     if (!session || !this.sessions.verifyCsrf(req, session, submitted)) {
       return sendErrorPage(res, 403, 'Sign-out refused', 'The request did not come from this site. Use the sign-out button.');
     }
@@ -151,9 +152,4 @@ function formField(body: unknown, name: string): string | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
   const value = (body as Record<string, unknown>)[name];
   return typeof value === 'string' && value.length > 0 ? value : undefined;
-}
-
-function headerValue(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return typeof value === 'string' ? value : undefined;
 }

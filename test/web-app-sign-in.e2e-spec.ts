@@ -148,6 +148,21 @@ describe('#125 the callback refuses what it did not start', () => {
     expect((await outsider.request(callback.url)).status).toBe(400);
   });
 
+  it('refuses an ID token whose nonce is not the one of the pending sign-in (msal-node checks it; 400, nobody signed in)', async () => {
+    const browser = new HttpBrowser();
+    browsers.push(browser);
+    const first = await browser.navigate(`${web.url}/auth/sign-in?returnUrl=%2Fprofile`);
+    // The authorization request as sent, but with another nonce: the authority binds the code (and
+    // the ID token it will issue) to that nonce, while the web app expects its own.
+    const authorize = new URL(first.find((hop) => hop.location?.startsWith(authorityOrigin))!.location!);
+    authorize.searchParams.set('nonce', 'B'.repeat(43));
+    const hops = await browser.navigate(authorize.href);
+    const { hops: rest } = await throughAuthority(browser, hops, authorityOrigin, ADELE);
+    const callback = rest.find((hop) => hop.url.startsWith(`${web.url}/auth/redirect`))!;
+    expect(callback.status).toBe(400);
+    expect((await browser.request(`${web.url}/profile`)).status).toBe(302);
+  });
+
   it('shows the authority\u2019s refusal as a page, without reflecting its text', async () => {
     const browser = new HttpBrowser();
     const first = await browser.navigate(`${web.url}/auth/sign-in`);

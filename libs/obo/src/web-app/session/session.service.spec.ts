@@ -126,13 +126,27 @@ describe('SessionService', () => {
       expect(await sessions.load(request(cookie === undefined ? {} : { cookie }))).toBeUndefined();
     });
 
-    it('ends a session unused for the idle timeout and deletes its record', async () => {
+    it('ends a signed-in session unused for the idle timeout and deletes its record', async () => {
       const { sessions, store, advance } = setup();
+      const first = response();
+      const session = await sessions.start(first);
+      session.account = account('idle');
       const res = response();
-      const session = await sessions.start(res);
+      await sessions.rotate(session, res);
       advance(1_800_000 - 1);
       expect(await sessions.load(request({ cookie: cookieOf(res) }))).toBeDefined();
       advance(1_800_000);
+      expect(await sessions.load(request({ cookie: cookieOf(res) }))).toBeUndefined();
+      expect(await store.get(session.key)).toBeUndefined();
+    });
+
+    it('keeps a session nobody signed in to (a sign-in in flight) for 10 minutes only', async () => {
+      const { sessions, store, advance } = setup();
+      const res = response();
+      const session = await sessions.start(res);
+      advance(600_000 - 1_000);
+      expect(await store.get(session.key)).toBeDefined();
+      advance(1_000);
       expect(await sessions.load(request({ cookie: cookieOf(res) }))).toBeUndefined();
       expect(await store.get(session.key)).toBeUndefined();
     });

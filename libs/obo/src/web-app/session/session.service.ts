@@ -155,12 +155,22 @@ export class SessionService {
   }
 
   private hasEnded(data: SessionData, now: number): boolean {
-    return now >= data.absoluteExpiresAt || now >= data.lastSeenAt + this.options.idleTimeoutSeconds * 1000;
+    return now >= data.absoluteExpiresAt || now >= data.lastSeenAt + this.idleLimitMs(data);
+  }
+
+  /**
+   * How long `data` lives unused, in ms: the idle timeout; a session nobody signed in to only carries
+   * sign-ins in flight, so it lives as long as they may (10 minutes), and a flood of sign-in starts
+   * cannot hold store space for the whole idle timeout.
+   */
+  private idleLimitMs(data: SessionData): number {
+    const idle = this.options.idleTimeoutSeconds * 1000;
+    return data.account === undefined ? Math.min(idle, PENDING_LIFETIME_MS) : idle;
   }
 
   /** Stores the record until its idle or absolute end, whichever comes first. */
   private async write(session: WebSession): Promise<void> {
-    const end = Math.min(session.lastSeenAt + this.options.idleTimeoutSeconds * 1000, session.absoluteExpiresAt);
+    const end = Math.min(session.lastSeenAt + this.idleLimitMs(session), session.absoluteExpiresAt);
     await this.store.set(session.key, serializeSession(session), Math.max(1, Math.ceil((end - this.now()) / 1000)));
   }
 

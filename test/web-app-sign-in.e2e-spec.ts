@@ -5,6 +5,7 @@
 // user would. The browser-driven version of the same journeys is web-app-browser.e2e-spec.ts.
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { HttpBrowser, formsOf, type Hop } from './support/http-browser.js';
+import { WebAppTokenAcquisition } from 'nestjs-obo';
 import { WebAppStore } from '../libs/obo/src/web-app/session/web-app-store.js';
 import { partitionKey } from '../libs/obo/src/web-app/sign-in/user-token-partition.js';
 import { CapturingLogger } from './support/capturing-logger.js';
@@ -190,6 +191,35 @@ describe('#127 tokens acquired silently from the user\u2019s own cache partition
     expect(hop.status).toBe(200);
     // The Original API's own OBO token is cached too, so nothing reached the token endpoint.
     expect(web.chain.authority.tokenRequestLog.length).toBe(before);
+  });
+});
+
+describe('#127 one user\u2019s concurrent silent requests', () => {
+  it('writes the partition back only after a refresh, and makes one refresh for concurrent forced requests', async () => {
+    await signIn();
+    const adele = web.chain.authority.user('adele@contoso.test')!;
+    const account = { accountKey: `${adele.oid}.${web.chain.authority.tenantId}`, issuer: '', subject: '' };
+    const store = web.app.get(WebAppStore);
+    const tokens = web.app.get(WebAppTokenAcquisition);
+    const write = store.set.bind(store);
+    let writes = 0;
+    store.set = (...args) => {
+      writes++;
+      return write(...args);
+    };
+    try {
+      const hit = await tokens.getAuthenticationResultForUser([web.originalScope], { account });
+      expect(hit.fromCache).toBe(true);
+      expect(writes).toBe(0);
+      const refreshesBefore = web.chain.authority.tokenRequests.refreshToken;
+      const [a, b] = await Promise.all([1, 2].map(() => tokens.getAuthenticationResultForUser([web.originalScope], { account, forceRefresh: true })));
+      expect(a!.fromCache).toBe(false);
+      expect(b!.accessToken).toBe(a!.accessToken);
+      expect(web.chain.authority.tokenRequests.refreshToken).toBe(refreshesBefore + 1);
+      expect(writes).toBe(1);
+    } finally {
+      store.set = write;
+    }
   });
 });
 

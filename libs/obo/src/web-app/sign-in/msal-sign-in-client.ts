@@ -61,6 +61,8 @@ export class MsalSignInClient extends SignInClient {
   private metadata: Promise<EntraMetadata> | undefined;
   private readonly logoutTokens: LogoutTokenValidator;
   private keys: JWTVerifyGetKey | undefined;
+  /** Silent requests under way, by user, scopes, claims and forceRefresh. */
+  private readonly inFlight = new Map<string, Promise<AcquiredUserToken>>();
 
   constructor(private readonly settings: MsalSignInSettings) {
     super();
@@ -112,7 +114,20 @@ export class MsalSignInClient extends SignInClient {
     return { account, idToken: result.idToken };
   }
 
-  async acquireTokenSilent({ account, scopes, claims, forceRefresh }: SilentTokenRequest): Promise<AcquiredUserToken> {
+  /**
+   * Concurrent silent requests of one user for the same token share one msal call (and one
+   * refresh): two refreshes racing to write the partition back could otherwise keep the older one.
+   */
+  acquireTokenSilent(request: SilentTokenRequest): Promise<AcquiredUserToken> {
+    const key = `${request.account.accountKey}\0${[...request.scopes].sort().join(' ')}\0${request.claims ?? ''}\0${request.forceRefresh === true}`;
+    const running = this.inFlight.get(key);
+    if (running) return running;
+    const acquisition = this.acquireSilently(request).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, acquisition);
+    return acquisition;
+  }
+
+  private async acquireSilently({ account, scopes, claims, forceRefresh }: SilentTokenRequest): Promise<AcquiredUserToken> {
     const application = await this.application();
     const cache = application.getTokenCache();
     const partition = await this.settings.store.get(tokensKey(account.accountKey));
@@ -123,7 +138,9 @@ export class MsalSignInClient extends SignInClient {
     const result = await this.call(scopes, (correlationId) =>
       application.acquireTokenSilent({ account: msalAccount, scopes: [...scopes], correlationId, forceRefresh: forceRefresh === true || claims !== undefined, ...(claims === undefined ? {} : { claims }) }),
     );
-    if (cache.hasChanged()) await this.settings.store.set(tokensKey(account.accountKey), cache.serialize(), this.settings.partitionTtlSeconds);
+    // A hit changes nothing (msal's `hasChanged()` is true after any deserialize, so it cannot tell);
+    // only a refresh writes the partition back.
+    if (!result.fromCache) await this.settings.store.set(tokensKey(account.accountKey), cache.serialize(), this.settings.partitionTtlSeconds);
     return {
       accessToken: result.accessToken,
       expiresOn: Math.floor((result.expiresOn?.getTime() ?? Date.now()) / 1000),

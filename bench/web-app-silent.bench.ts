@@ -341,6 +341,7 @@ async function run(): Promise<Result> {
     const hitCalls = calls.oursHits - hits0;
     const storeGetsPerHit = (store.gets - gets0) / hitCalls;
     const storeSetsPerHit = (store.sets - sets0) / hitCalls;
+    if (storeSetsPerHit !== 0) throw new Error(`ours wrote the partition back on a hit (${storeSetsPerHit} writes per hit)`);
     if (tokens() + authority.requests.discovery !== tokenBefore) throw new Error(`token or discovery requests during the hits at ${n} users`);
 
     // Refreshes: forceRefresh, one refresh_token grant per call, counted at the authority.
@@ -453,7 +454,8 @@ async function hitParts(client: MsalSignInClient, store: WebAppStore, users: Use
     lap(steps.getAccount);
     const result = await app.acquireTokenSilent({ account: account!, scopes });
     lap(steps.acquire);
-    if (cache.hasChanged()) {
+    // As MsalSignInClient: only a refresh writes the partition back (a hit never does).
+    if (!result.fromCache) {
       changed++;
       await store.set(key, cache.serialize(), ttl);
     }

@@ -55,7 +55,6 @@ async function startWebApp(redis: string | Redis, session: Omit<SessionOptions, 
     switch (url.pathname) {
       case '/sign-in':
         current.account = account(url.searchParams.get('user')!, url.searchParams.get('sid') ?? undefined);
-        current.idToken = `id-token-of-${url.searchParams.get('user')}`;
         await sessions.rotate(current, res);
         return { csrf: current.csrfToken };
       case '/me':

@@ -283,6 +283,7 @@ describe('#130 sign-out', () => {
     expect(endSession.origin).toBe(authorityOrigin);
     expect(endSession.pathname).toMatch(/\/oauth2\/v2\.0\/logout$/);
     expect(endSession.searchParams.get('post_logout_redirect_uri')).toBe(`${web.url}/`);
+    expect(endSession.href).not.toMatch(/id_token_hint|eyJ/); // no token in a URL
     expect(browser.cookie(web.url, COOKIE)).toBeUndefined();
     expect(await store.get(partition)).toBeUndefined();
     const after = await browser.request(`${web.url}/profile`);

@@ -78,7 +78,6 @@ export class WebAppRequestHandler {
     // A different user signing in on this browser starts clean: the previous user's tokens go too.
     if (previous && previous.accountKey !== result.account.accountKey) await this.client.removeAccount(previous);
     session.account = result.account;
-    session.idToken = result.idToken;
     session.pending = [];
     await this.sessions.rotate(session, res);
     sendRedirect(res, isLocalReturnUrl(pending.returnUrl) ?? '/');
@@ -92,10 +91,9 @@ export class WebAppRequestHandler {
       return sendErrorPage(res, 403, 'Sign-out refused', 'The request did not come from this site. Use the sign-out button.');
     }
     const account = session.account;
-    const idToken = session.idToken;
     if (account) await this.client.removeAccount(account);
     await this.sessions.destroy(session, res);
-    const endSession = account ? await this.client.endSessionUrl(account, idToken) : undefined;
+    const endSession = account ? await this.client.endSessionUrl(account) : undefined;
     sendRedirect(res, endSession ?? this.options.postLogoutRedirectUri ?? '/', 303);
   }
 

@@ -18,8 +18,6 @@ export interface SessionData {
   account?: SignedInAccount;
   /** Sign-ins in flight, newest last (at most {@link MAX_PENDING}, each for {@link PENDING_LIFETIME_MS}). */
   pending: PendingAuthorization[];
-  /** The ID token of the last sign-in, for `id_token_hint` at sign-out. */
-  idToken?: string;
 }
 
 /** A loaded session. Pass this object (not a copy) back to the `SessionService`. */
@@ -30,8 +28,8 @@ export interface WebSession extends SessionData {
 
 /** The stored text of `data`. */
 export function serializeSession(data: SessionData): string {
-  const { createdAt, lastSeenAt, absoluteExpiresAt, csrfToken, account, pending, idToken } = data;
-  return JSON.stringify({ createdAt, lastSeenAt, absoluteExpiresAt, csrfToken, account, pending, idToken });
+  const { createdAt, lastSeenAt, absoluteExpiresAt, csrfToken, account, pending } = data;
+  return JSON.stringify({ createdAt, lastSeenAt, absoluteExpiresAt, csrfToken, account, pending });
 }
 
 /** The session data in `text`, or `undefined` when it is not one (the caller deletes it). */
@@ -46,7 +44,7 @@ export function parseSession(text: string): SessionData | undefined {
   const v = value as Record<string, unknown>;
   const times = [v.createdAt, v.lastSeenAt, v.absoluteExpiresAt].every((t) => typeof t === 'number' && Number.isFinite(t));
   const account = v.account === undefined || (typeof v.account === 'object' && v.account !== null && typeof (v.account as SignedInAccount).accountKey === 'string');
-  if (!times || typeof v.csrfToken !== 'string' || !Array.isArray(v.pending) || !account || (v.idToken !== undefined && typeof v.idToken !== 'string')) return undefined;
+  if (!times || typeof v.csrfToken !== 'string' || !Array.isArray(v.pending) || !account) return undefined;
   return {
     createdAt: v.createdAt as number,
     lastSeenAt: v.lastSeenAt as number,
@@ -54,6 +52,5 @@ export function parseSession(text: string): SessionData | undefined {
     csrfToken: v.csrfToken,
     account: v.account as SignedInAccount | undefined,
     pending: v.pending as PendingAuthorization[],
-    idToken: v.idToken as string | undefined,
   };
 }

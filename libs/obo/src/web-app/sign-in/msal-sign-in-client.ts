@@ -111,7 +111,7 @@ export class MsalSignInClient extends SignInClient {
       accountKey: result.account?.homeAccountId,
     });
     await this.settings.store.set(tokensKey(account.accountKey), application.getTokenCache().serialize(), this.settings.partitionTtlSeconds);
-    return { account, idToken: result.idToken };
+    return { account };
   }
 
   /**
@@ -149,13 +149,12 @@ export class MsalSignInClient extends SignInClient {
     };
   }
 
-  async endSessionUrl(_account: SignedInAccount, idTokenHint?: string): Promise<string | undefined> {
+  async endSessionUrl(_account: SignedInAccount): Promise<string | undefined> {
     const endpoint = (await this.discovery()).endSessionEndpoint;
     if (endpoint === undefined) return undefined;
     const url = new URL(endpoint);
     url.searchParams.set('client_id', this.settings.options.clientId);
     if (this.settings.postLogoutRedirectUri !== undefined) url.searchParams.set('post_logout_redirect_uri', this.settings.postLogoutRedirectUri);
-    if (idTokenHint !== undefined) url.searchParams.set('id_token_hint', idTokenHint);
     return url.href;
   }
 

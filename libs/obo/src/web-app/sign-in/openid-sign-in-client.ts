@@ -17,7 +17,7 @@ import { LogoutTokenValidator } from './logout-token-validator.js';
 import { clientAuthOf, type WebAppClientCredential } from './openid-client-auth.js';
 import { discoverConfiguration, egressFetch } from './openid-configuration.js';
 import { refreshFailure, refreshTokenRefused, signInFailure, transportFailure } from './openid-failure.js';
-import { signedInAccountOf } from './signed-in-account-of.js';
+import { accountFromIdToken } from './signed-in-account.js';
 import {
   SignInClient,
   type AcquiredUserToken,
@@ -149,7 +149,7 @@ export class OpenIdSignInClient extends SignInClient {
     }
     const claims = response.claims();
     if (!claims || typeof claims.sub !== 'string') throw new SignInFailedError('The authority sent no ID token with a subject.');
-    const account = signedInAccountOf({ ...claims, sub: claims.sub });
+    const account = accountFromIdToken(claims, { expectedIssuer: config.serverMetadata().issuer, clientId: this.options.clientId }, this.now() / 1000);
     const previous = pending.claims === undefined ? await readPartition(this.options.store, account.accountKey) : undefined;
     const tokens: Record<string, UserTokenPartition['tokens'][string]> = { ...previous?.tokens };
     const appScopes = pending.scopes.filter((scope) => !(SIGN_IN_SCOPES as readonly string[]).includes(scope));
@@ -176,13 +176,12 @@ export class OpenIdSignInClient extends SignInClient {
     return acquisition;
   }
 
-  override async endSessionUrl(_account: SignedInAccount, idTokenHint?: string): Promise<string | undefined> {
+  override async endSessionUrl(_account: SignedInAccount): Promise<string | undefined> {
     const config = await this.configuration();
     if (!config.serverMetadata().end_session_endpoint) return undefined;
     // client_id instead of an ID token by default (RP-Initiated Logout 1.0 §2): no token in a URL.
     const parameters: Record<string, string> = { client_id: this.options.clientId };
     if (this.options.postLogoutRedirectUri) parameters.post_logout_redirect_uri = this.options.postLogoutRedirectUri.href;
-    if (idTokenHint !== undefined) parameters.id_token_hint = idTokenHint;
     return buildEndSessionUrl(config, parameters).href;
   }
 

@@ -79,8 +79,6 @@ export interface SilentTokenRequest {
 /** The result of redeeming an authorization code. */
 export interface SignInResult {
   readonly account: SignedInAccount;
-  /** The ID token, kept (sealed) in the session only as `id_token_hint` for sign-out. */
-  readonly idToken?: string;
 }
 
 /** Claims of a validated OpenID Connect back-channel logout token: who to sign out. */
@@ -119,8 +117,11 @@ export abstract class SignInClient {
    */
   abstract acquireTokenSilent(request: SilentTokenRequest): Promise<AcquiredUserToken>;
 
-  /** The authority's `end_session_endpoint` URL for `account` (with `post_logout_redirect_uri` when configured), or `undefined` when it has none. */
-  abstract endSessionUrl(account: SignedInAccount, idTokenHint?: string): Promise<string | undefined>;
+  /**
+   * The authority's `end_session_endpoint` URL for `account`, with `client_id` and (when configured)
+   * `post_logout_redirect_uri`; never an `id_token_hint` (no token in a URL). `undefined` when it has none.
+   */
+  abstract endSessionUrl(account: SignedInAccount): Promise<string | undefined>;
 
   /** Deletes every token of `account` (its whole partition). */
   abstract removeAccount(account: SignedInAccount): Promise<void>;

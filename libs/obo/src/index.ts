@@ -15,6 +15,7 @@ export type {
   FederatedTokenFileAssertion,
   JwksOptions,
   OboModuleOptions,
+  ProtectedResourceOptions,
   TokenAcquisitionOptions,
 } from './options/obo-module-options.interface.js';
 export type { AzureCloudInstance } from './authority/entra-clouds.js';
@@ -30,6 +31,12 @@ export { JwtAuthGuard } from './inbound/jwt/jwt-auth.guard.js';
 export { AccessTokenValidator } from './inbound/access-token-validator.service.js';
 export { ScopesGuard } from './inbound/scopes/scopes.guard.js';
 export { RequiredScopes, RequiredAppPermissions } from './inbound/scopes/required-scopes.decorator.js';
+export { RequiredAuthentication } from './inbound/scopes/required-authentication.decorator.js';
+export type { AuthenticationRequirement } from './inbound/scopes/required-authentication.decorator.js';
+export { ProtectedRoutes } from './inbound/scopes/protected-routes.service.js';
+export type { ProtectedRoute } from './inbound/scopes/protected-routes.service.js';
+export type { RouteRequirement } from './inbound/scopes/route-requirement.js';
+export type { ProtectedResourceMetadataDocument } from './inbound/protected-resource/protected-resource-metadata.service.js';
 export { Public } from './inbound/scopes/public.decorator.js';
 export { Authorize } from './inbound/scopes/authorize.decorator.js';
 export { CurrentUser } from './context/current-user.decorator.js';

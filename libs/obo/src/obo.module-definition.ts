@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import type { OboModuleOptions } from './options/obo-module-options.interface.js';
 import { JwtAuthGuard } from './inbound/jwt/jwt-auth.guard.js';
 import { ScopesGuard } from './inbound/scopes/scopes.guard.js';
+import { OBO_GLOBAL_GUARD } from './options/obo-options.constants.js';
 
 /** Module-level switches that are not part of the (possibly async) options object. */
 export interface OboModuleExtras {
@@ -24,6 +25,6 @@ export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYN
   .setExtras<OboModuleExtras>({ isGlobal: false, globalGuard: true }, (definition, extras) => ({
     ...definition,
     global: extras.isGlobal,
-    providers: [...(definition.providers ?? []), ...(extras.globalGuard === false ? [] : globalGuards)],
+    providers: [...(definition.providers ?? []), { provide: OBO_GLOBAL_GUARD, useValue: extras.globalGuard !== false }, ...(extras.globalGuard === false ? [] : globalGuards)],
   }))
   .build();

@@ -1,5 +1,5 @@
-import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
-import { APP_FILTER, HttpAdapterHost } from '@nestjs/core';
+import { Inject, Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { APP_FILTER, DiscoveryModule, HttpAdapterHost, type AbstractHttpAdapter } from '@nestjs/core';
 import { AuthorityWarmUp } from './authority/authority-warm-up.service.js';
 import { DownstreamApi } from './outbound/downstream-api/downstream-api.service.js';
 import { OboExceptionFilter } from './errors/obo-exception.filter.js';
@@ -21,6 +21,10 @@ import { ConfigurableModuleClass } from './obo.module-definition.js';
 import { RESOLVED_OBO_OPTIONS } from './options/obo-options.constants.js';
 import { resolvedOptionsProvider } from './options/resolved-options.provider.js';
 import { ScopesGuard } from './inbound/scopes/scopes.guard.js';
+import { ProtectedRoutes } from './inbound/scopes/protected-routes.service.js';
+import { ProtectedResourceMetadata } from './inbound/protected-resource/protected-resource-metadata.service.js';
+import { serveProtectedResourceMetadata } from './inbound/protected-resource/protected-resource-metadata.route.js';
+import type { ResolvedOboOptions } from './options/resolve-obo-options.js';
 
 /** The one Fastify instance method the module uses (`@nestjs/platform-fastify` stays optional). */
 interface FastifyHooks {
@@ -34,6 +38,7 @@ interface FastifyHooks {
  * @example OboModule.forRoot({ tenantId, clientId })
  */
 @Module({
+  imports: [DiscoveryModule],
   providers: [
     resolvedOptionsProvider,
     SigningKeyStore,
@@ -52,23 +57,32 @@ interface FastifyHooks {
     TokenCache,
     TokenAcquisition,
     DownstreamApi,
+    ProtectedRoutes,
+    ProtectedResourceMetadata,
     // Catches only OboError (thrown by TokenAcquisition and DownstreamApi); other errors are the app's.
     { provide: APP_FILTER, useClass: OboExceptionFilter },
   ],
   // The guards' own dependencies are exported too: `@UseGuards(JwtAuthGuard)` in an importing
   // module instantiates the guard there.
-  exports: [AccessTokenValidator, JwtAuthGuard, ScopesGuard, RequestContext, TokenAcquisition, DownstreamApi, SigningKeyStore, JwtBearerStrategy, ValidatedTokenCache, RESOLVED_OBO_OPTIONS],
+  exports: [AccessTokenValidator, JwtAuthGuard, ScopesGuard, RequestContext, TokenAcquisition, DownstreamApi, SigningKeyStore, JwtBearerStrategy, ValidatedTokenCache, ProtectedRoutes, RESOLVED_OBO_OPTIONS],
 })
 export class OboModule extends ConfigurableModuleClass implements NestModule {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly context: RequestContext,
+    @Inject(RESOLVED_OBO_OPTIONS) private readonly options: ResolvedOboOptions,
+    private readonly resourceMetadata: ProtectedResourceMetadata,
   ) {
     super();
   }
 
-  /** Opens a fresh {@link RequestContext} around every request, before any guard runs. */
+  /**
+   * Opens a fresh {@link RequestContext} around every request, before any guard runs, and serves the
+   * RFC 9728 metadata when `protectedResource` is set.
+   */
   configure(consumer: MiddlewareConsumer): void {
+    const published = this.options.protectedResource;
+    if (published && this.adapterHost.httpAdapter) serveProtectedResourceMetadata(this.adapterHost.httpAdapter as AbstractHttpAdapter, published.metadataPath, this.resourceMetadata);
     const adapter = this.adapterHost.httpAdapter as { getType(): string; use(handler: unknown): unknown } | undefined;
     if (adapter?.getType() === 'express') {
       // Express: one path-less `app.use()`, registered here, before Nest mounts the routes. Nest's

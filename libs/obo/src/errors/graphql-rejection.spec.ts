@@ -4,7 +4,7 @@ import { insufficientScope, signingKeysUnavailable } from './obo-http.exception.
 
 describe('OboGraphQLRejection', () => {
   it('carries the GraphQL code, the ERR_OBO code, and the status and headers Apollo puts on the response', () => {
-    const rest = insufficientScope(['Files.Read']);
+    const rest = insufficientScope(['Files.Read'], {});
     const rejection = OboGraphQLRejection.of({ status: rest.getStatus(), code: rest.code, message: rest.message, headers: rest.headers }, rest);
     expect(rejection.message).toBe(rest.message);
     expect(rejection.cause).toBe(rest);

@@ -47,6 +47,7 @@ export class OboExceptionFilter implements ExceptionFilter {
 
   private toReply(error: OboError): Reply {
     const realm = this.options.realm;
+    const resourceMetadata = this.options.resourceMetadata;
     if (error instanceof ClaimsChallengeError) {
       if (error.claims.length <= MAX_CLAIMS_LENGTH && isJsonObject(error.claims)) {
         const challenge = formatBearerChallenge({
@@ -55,6 +56,7 @@ export class OboExceptionFilter implements ExceptionFilter {
           clientId: this.options.clientId,
           error: 'insufficient_claims',
           claims: Buffer.from(error.claims, 'utf8').toString('base64'),
+          resourceMetadata,
         });
         return { status: 401, code: error.code, message: 'The user must sign in again to satisfy a claims challenge.', headers: { 'WWW-Authenticate': challenge } };
       }
@@ -62,13 +64,13 @@ export class OboExceptionFilter implements ExceptionFilter {
     }
     if (error instanceof StepUpRequiredError) {
       const message = 'The user must authenticate again to meet the authentication requirements.';
-      const challenge = formatBearerChallenge({ realm, error: 'insufficient_user_authentication', errorDescription: message, acrValues: error.acrValues, maxAge: error.maxAge });
+      const challenge = formatBearerChallenge({ realm, error: 'insufficient_user_authentication', errorDescription: message, acrValues: error.acrValues, maxAge: error.maxAge, resourceMetadata });
       return { status: 401, code: error.code, message, headers: { 'WWW-Authenticate': challenge } };
     }
     if (error instanceof ScopedOboError) {
       const consent = error.code === 'ERR_OBO_CONSENT_REQUIRED';
       const message = consent ? 'Consent is required for the downstream API.' : 'On-Behalf-Of needs a user; this caller is an application.';
-      const challenge = formatBearerChallenge({ realm, error: 'insufficient_scope', errorDescription: message, scope: consent ? error.scopes.join(' ') : undefined });
+      const challenge = formatBearerChallenge({ realm, error: 'insufficient_scope', errorDescription: message, scope: consent ? error.scopes.join(' ') : undefined, resourceMetadata });
       return { status: 403, code: error.code, message, headers: { 'WWW-Authenticate': challenge } };
     }
     if (error instanceof ProviderUnavailableError) {
@@ -83,11 +85,11 @@ export class OboExceptionFilter implements ExceptionFilter {
     switch (error.code) {
       case 'ERR_OBO_ASSERTION_REJECTED': {
         const message = 'The access token is invalid.';
-        return { status: 401, code: 'ERR_OBO_TOKEN_INVALID', message, headers: { 'WWW-Authenticate': formatBearerChallenge({ realm, error: 'invalid_token', errorDescription: message }) } };
+        return { status: 401, code: 'ERR_OBO_TOKEN_INVALID', message, headers: { 'WWW-Authenticate': formatBearerChallenge({ realm, error: 'invalid_token', errorDescription: message, resourceMetadata }) } };
       }
       case 'ERR_OBO_DELEGATION_TOO_DEEP': {
         const message = 'The access token carries too many actors to be exchanged.';
-        return { status: 401, code: error.code, message, headers: { 'WWW-Authenticate': formatBearerChallenge({ realm, error: 'invalid_token', errorDescription: message }) } };
+        return { status: 401, code: error.code, message, headers: { 'WWW-Authenticate': formatBearerChallenge({ realm, error: 'invalid_token', errorDescription: message, resourceMetadata }) } };
       }
       case 'ERR_OBO_PROVIDER_BAD_RESPONSE':
       case 'ERR_OBO_DOWNSTREAM_FAILED':

@@ -13,6 +13,14 @@ export interface BearerChallenge {
   acrValues?: string;
   /** RFC 9470 step-up: the longest acceptable time since the user authenticated, in seconds. */
   maxAge?: number;
+  /** RFC 9728 §5.1: the URL of the resource's protected-resource metadata. */
+  resourceMetadata?: string;
+}
+
+/** Where a resource server's challenges come from: its `realm` and its RFC 9728 metadata URL, both optional. */
+export interface ChallengeOrigin {
+  readonly realm?: string;
+  readonly resourceMetadata?: string;
 }
 
 // RFC 7230 quoted-string content we allow: printable ASCII without `"` and `\`. Anything else is
@@ -35,5 +43,6 @@ export function formatBearerChallenge(challenge: BearerChallenge): string {
   if (challenge.claims) params.push(`claims=${quoted(challenge.claims)}`);
   if (challenge.acrValues) params.push(`acr_values=${quoted(challenge.acrValues)}`);
   if (challenge.maxAge !== undefined) params.push(`max_age=${quoted(String(challenge.maxAge))}`);
+  if (challenge.resourceMetadata) params.push(`resource_metadata=${quoted(challenge.resourceMetadata)}`);
   return params.length === 0 ? 'Bearer' : `Bearer ${params.join(', ')}`;
 }

@@ -109,10 +109,10 @@ export class AccessTokenValidator {
       now: Math.floor(Date.now() / 1000),
     });
     const actors = readDelegationChain(payload, this.options.delegation.maxActors);
-    if (this.options.allowedClientApplications && !this.options.allowedClientApplications.has(init.clientAppId ?? '')) throw clientNotAllowed(this.options.realm);
+    if (this.options.allowedClientApplications && !this.options.allowedClientApplications.has(init.clientAppId ?? '')) throw clientNotAllowed(this.options);
     if (!outermostActorAllowed(actors, this.options.delegation.allowedActors)) {
       this.logger.debug('Token rejected: its outermost actor is not in delegation.allowedActors');
-      throw clientNotAllowed(this.options.realm);
+      throw clientNotAllowed(this.options);
     }
     // The claims are not handed over: the Principal decodes them from the token's payload (the bytes
     // just verified) if anyone reads them, so a cached principal holds the token's text only once.
@@ -122,22 +122,22 @@ export class AccessTokenValidator {
 
   /** The RFC 6750 answer to a validation failure; logs one line (never the token, a kid or a claim value). */
   rejectionFor(error: unknown): OboHttpException {
-    const { realm } = this.options;
+    const origin = this.options;
     if (error instanceof OboHttpException) return error;
     if (error instanceof SigningKeysUnavailableError) return signingKeysUnavailable(error.retryAfterSeconds);
     if (error instanceof UnknownSigningKeyError) {
       // One line per failure: the throttled warning, or the usual debug line while it is held back.
       if (!this.unknownKeyWarning.warn(() => this.unknownKeyLine())) this.logger.debug('Token rejected: UnknownSigningKeyError');
-      return invalidToken(realm, false, error);
+      return invalidToken(origin, false, error);
     }
     if (error instanceof ClaimsRejection) {
       this.logger.debug(`Token rejected: ${error.reason}`);
-      return invalidToken(realm, error.expired, error);
+      return invalidToken(origin, error.expired, error);
     }
-    if (error instanceof jsonwebtoken.TokenExpiredError) return invalidToken(realm, true, error);
+    if (error instanceof jsonwebtoken.TokenExpiredError) return invalidToken(origin, true, error);
     // jsonwebtoken and jwks-rsa errors quote expected values and kids: keep them out of logs and bodies.
     this.logger.debug(`Token rejected: ${error instanceof Error ? error.name : 'unknown error'}`);
-    return invalidToken(realm, false, error);
+    return invalidToken(origin, false, error);
   }
 
   private unknownKeyLine(): string {

@@ -64,6 +64,14 @@ const EVERY_OPTION: Required<OboModuleOptions> = {
     lockTtlMs: 6_000,
   },
   egress: { proxyFromEnvironment: false },
+  protectedResource: {
+    resource: 'https://api.contoso.test/v1',
+    scopePrefix: 'api://contoso/',
+    resourceName: 'Contoso API',
+    resourceDocumentation: 'https://docs.contoso.test/api',
+    jwksUri: 'https://api.contoso.test/keys',
+    resourceSigningAlgValuesSupported: ['ES256'],
+  },
 };
 
 describe('#109 unknown or misspelled option keys fail at startup, naming the closest real option', () => {

@@ -6,7 +6,7 @@ const ROOT: KeyTree = { kind: 'object', keys: OBO_OPTION_KEYS };
 const EXTRAS = new Set(['isGlobal', 'globalGuard']);
 /** Names users bring from other libraries, and what to use instead. */
 const HINTS: Readonly<Record<string, string>> = {
-  jwksuri: 'The JWKS URI comes from the discovery document of instance + tenantId; for app-specific keys (?appid=) set jwks.appSpecificKeys.',
+  jwksuri: 'The JWKS URI comes from the discovery document of instance + tenantId; for app-specific keys (?appid=) set jwks.appSpecificKeys. (protectedResource.jwksUri is something else: this API\'s own response-signing keys, published in its RFC 9728 metadata.)',
   authority: 'Give the host as instance (e.g. "https://login.microsoftonline.com/") and the tenant as tenantId.',
 };
 
@@ -54,7 +54,8 @@ function suggestion(key: string, tree: KeyTree, parentPath: string): string {
     .sort((x, y) => x.distance - y.distance);
   const here = (name: string): string => (parentPath ? `${parentPath}.${name}` : name);
   if (ranked.length > 0) return `did you mean "${here(ranked[0]!.name)}"?${hint ? ` ${hint}` : ''}`;
-  const elsewhere = allPaths(ROOT, '').filter(({ name }) => isClose(key, name)).map(({ path }) => `"${path}"`);
+  // A curated hint answers better than a same-named option at another level (`jwks.jwksUri` is not `protectedResource.jwksUri`).
+  const elsewhere = hint ? [] : allPaths(ROOT, '').filter(({ name }) => isClose(key, name)).map(({ path }) => `"${path}"`);
   if (elsewhere.length > 0) return `did you mean ${elsewhere.slice(0, 3).join(' or ')} (at another level)?${hint ? ` ${hint}` : ''}`;
   const known = Object.keys(tree.keys).join(', ');
   return `no option has a close name${hint ? `. ${hint}` : ''} (${parentPath || 'the options object'} takes: ${known}).`;

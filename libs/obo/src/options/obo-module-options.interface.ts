@@ -159,6 +159,34 @@ export interface DownstreamApiOptions {
 }
 
 /** The shared second-level token cache on Redis (off unless configured). */
+/**
+ * RFC 9728 protected-resource metadata: what clients (MCP clients among them) read to find the
+ * authority and the scopes, and the `resource_metadata` parameter of every challenge.
+ */
+export interface ProtectedResourceOptions {
+  /**
+   * The resource identifier (RFC 9728 §1.2): the URL clients call this API at, `https` (plain
+   * `http` only on a loopback host), no query, fragment or credentials. The metadata is served at
+   * `/.well-known/oauth-protected-resource` with the identifier's path appended (§3.1):
+   * `https://api.contoso.com/v1` is described at `https://api.contoso.com/.well-known/oauth-protected-resource/v1`.
+   */
+  resource: string;
+  /**
+   * What turns a route's scope (the value in the token's scope claim) into the scope a client asks
+   * the authority for, in `scopes_supported` and in the `scope` of challenges. Entra ID default: the
+   * first `audience` that is not the bare client id, plus `/` (`api://<client id>/`); elsewhere none.
+   */
+  scopePrefix?: string;
+  /** `resource_name`: a human-readable name. Default: none. */
+  resourceName?: string;
+  /** `resource_documentation`: an `https` URL of the API's documentation for developers. Default: none. */
+  resourceDocumentation?: string;
+  /** `jwks_uri`: this resource's own public keys, when it signs responses. Default: none. */
+  jwksUri?: string;
+  /** `resource_signing_alg_values_supported`: the JWS algorithms this resource signs responses with (RFC 9728 §2; not the tokens' algorithms). Default: none. */
+  resourceSigningAlgValuesSupported?: readonly string[];
+}
+
 export interface DistributedCacheOptions {
   /** A Redis URL (`redis://`, `rediss://`), or an ioredis `Redis` / `Cluster` client you own (it is not closed for you). */
   redis: string | Redis | Cluster;
@@ -329,6 +357,8 @@ export interface OboModuleOptions {
   downstreamApis?: Readonly<Record<string, DownstreamApiOptions>>;
   /** A Redis second-level token cache shared by instances; values encrypted and authenticated. */
   distributedCache?: DistributedCacheOptions;
+  /** Publish RFC 9728 protected-resource metadata and name it in every challenge. Default: off. */
+  protectedResource?: ProtectedResourceOptions;
   /** How outbound requests leave the machine: a proxy, extra CAs, or your own undici dispatcher. Default: direct. */
   egress?: EgressOptions;
 }

@@ -12,6 +12,7 @@ import type {
   FederatedTokenFileAssertion,
   JwksOptions,
   OboModuleOptions,
+  ProtectedResourceOptions,
   TokenAcquisitionOptions,
 } from './obo-module-options.interface.js';
 
@@ -112,6 +113,7 @@ export const OBO_OPTION_KEYS: KeyShape<OboModuleOptions> = {
     lockTtlMs: V,
   }),
   egress: nested<EgressOptions>({ dispatcher: V, proxyFromEnvironment: V, ca: V }),
+  protectedResource: nested<ProtectedResourceOptions>({ resource: V, scopePrefix: V, resourceName: V, resourceDocumentation: V, jwksUri: V, resourceSigningAlgValuesSupported: V }),
   // Authorities other than Entra ID (issue 10).
   issuer: V,
   tokenProfile: V,

@@ -9,6 +9,7 @@ import { OIDC_ONLY, resolveClaimMapping, resolveOidcAuthority, resolveOidcClient
 import { resolveAppSpecificKeys } from './resolve-app-specific-keys.js';
 import { resolveEgress, type ResolvedEgress } from './resolve-egress.js';
 import { resolveOutboundOptions, type ResolvedOutboundOptions } from './resolve-outbound-options.js';
+import { resolveProtectedResource, type ResolvedProtectedResource } from './resolve-protected-resource.js';
 
 /** Options with every default applied and every value checked: the inbound part, the outbound part and egress. Internal. */
 export interface ResolvedOboOptions extends ResolvedInboundOptions, ResolvedOutboundOptions {
@@ -45,6 +46,10 @@ export interface ResolvedInboundOptions {
   readonly scopeClaim: string;
   readonly roleClaim: string;
   readonly realm?: string;
+  /** RFC 9728 metadata to publish, when configured. */
+  readonly protectedResource?: ResolvedProtectedResource;
+  /** The `resource_metadata` every challenge names (RFC 9728 §5.1): the metadata's URL, when published. */
+  readonly resourceMetadata?: string;
   readonly authority: ResolvedAuthority;
   readonly jwks: Readonly<Required<JwksOptions>>;
 }
@@ -217,6 +222,12 @@ function resolveOidcInbound(options: OboModuleOptions): ResolvedInboundOptions {
   };
 }
 
+/** Entra ID scopes are requested as `<App ID URI>/<scope>`: the first audience that is not the bare client id. */
+function entraScopePrefix(inbound: ResolvedInboundOptions): string {
+  const appIdUri = inbound.audience.find((aud) => aud !== inbound.clientId) ?? `api://${inbound.clientId}`;
+  return appIdUri.endsWith('/') ? appIdUri : `${appIdUri}/`;
+}
+
 /**
  * Applies defaults and validates options once, at startup: the inbound part (Entra ID when
  * `tenantId` is set, a generic authority when `issuer` is), the outbound part and egress.
@@ -228,7 +239,9 @@ export function resolveOboOptions(options: OboModuleOptions): ResolvedOboOptions
   if (options.issuer !== undefined && options.tenantId !== undefined) {
     throw new OboConfigurationError('issuer', 'and tenantId name two authorities: keep tenantId (and instance) for Entra ID, or issuer for another authority.');
   }
-  const inbound = options.issuer !== undefined ? resolveOidcInbound(options) : resolveEntraInbound(options);
+  const resolved = options.issuer !== undefined ? resolveOidcInbound(options) : resolveEntraInbound(options);
+  const protectedResource = resolveProtectedResource(options.protectedResource, resolved.provider === 'entra' ? entraScopePrefix(resolved) : '');
+  const inbound: ResolvedInboundOptions = { ...resolved, protectedResource, resourceMetadata: protectedResource?.metadataUrl };
   return {
     ...inbound,
     ...resolveOutboundOptions(options, inbound),

@@ -52,15 +52,15 @@ export class JwtAuthGuard extends AuthGuard() {
   override canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (this.isPublic(context.getClass(), context.getHandler())) return true;
     const request = httpRequestOf<BearerSource & { user?: unknown; authInfo?: unknown }>(context);
-    const { realm } = this.oboOptions;
-    if (!request) throw withRejectionHeaders(context, this.adapterHost, tokenMissing(realm)); // a resolver whose GraphQL context has no `req`
+    const origin = this.oboOptions;
+    if (!request) throw withRejectionHeaders(context, this.adapterHost, tokenMissing(origin)); // a resolver whose GraphQL context has no `req`
     // A token the validated-token cache still vouches for skips the token68 scan (it passed it when it
     // was remembered) and is looked up once.
     let known: Principal | undefined;
     const extracted = extractBearerToken(request, this.oboOptions.maxTokenLength, (token) => (known = this.validated.get(token)) !== undefined);
     if (extracted.kind !== 'token') {
       if (extracted.kind === 'too-long') this.warnTooLong(extracted.length);
-      const exception = extracted.kind === 'missing' ? tokenMissing(realm) : extracted.kind === 'malformed' ? invalidRequest(realm) : invalidToken(realm);
+      const exception = extracted.kind === 'missing' ? tokenMissing(origin) : extracted.kind === 'malformed' ? invalidRequest(origin) : invalidToken(origin);
       throw withRejectionHeaders(context, this.adapterHost, exception);
     }
     if (known) {

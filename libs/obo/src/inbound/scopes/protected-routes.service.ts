@@ -1,0 +1,70 @@
+import { Inject, Injectable, type Type } from '@nestjs/common';
+import { GUARDS_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
+import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { OBO_GLOBAL_GUARD } from '../../options/obo-options.constants.js';
+import { JwtAuthGuard } from '../jwt/jwt-auth.guard.js';
+import { readRouteRequirement, type RouteRequirement } from './route-requirement.js';
+
+/** One controller method and what it asks of a token. */
+export interface ProtectedRoute extends RouteRequirement {
+  readonly controller: Type;
+  /** The handler function (the key Nest's own metadata, and `@nestjs/swagger`'s, hang on). */
+  readonly handler: (...args: never[]) => unknown;
+  readonly methodName: string;
+  /**
+   * True when {@link JwtAuthGuard} runs for it: the module's global guard (`globalGuard`, default on) or
+   * `@UseGuards(JwtAuthGuard)` / `@Authorize()` on the route or its controller. A `@Public()` route is
+   * never guarded.
+   */
+  readonly guarded: boolean;
+}
+
+/**
+ * Every controller route of the application with its token requirement, read once from the
+ * decorators, so what is published (protected-resource metadata, OpenAPI) is what the guards enforce.
+ * Controllers only: GraphQL resolvers and gateways are not routes.
+ */
+@Injectable()
+export class ProtectedRoutes {
+  private routes?: readonly ProtectedRoute[];
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly reflector: Reflector,
+    @Inject(OBO_GLOBAL_GUARD) private readonly globalGuard: boolean,
+  ) {}
+
+  /** The routes, in controller and method order. Call it after the application is initialised. */
+  list(): readonly ProtectedRoute[] {
+    return (this.routes ??= Object.freeze(this.collect()));
+  }
+
+  /** Every delegated scope a guarded route asks for, sorted and without repeats. */
+  scopes(): readonly string[] {
+    const scopes = new Set<string>();
+    for (const route of this.list()) if (route.guarded) for (const scope of route.scopes) scopes.add(scope);
+    return [...scopes].sort();
+  }
+
+  private collect(): ProtectedRoute[] {
+    const routes: ProtectedRoute[] = [];
+    for (const wrapper of this.discovery.getControllers()) {
+      const controller = wrapper.metatype as Type | undefined;
+      if (!controller?.prototype) continue;
+      const prototype = controller.prototype as Record<string, unknown>;
+      for (const methodName of this.scanner.getAllMethodNames(prototype)) {
+        const handler = prototype[methodName] as (...args: never[]) => unknown;
+        if (this.reflector.get<unknown>(PATH_METADATA, handler as never) === undefined) continue; // not a route
+        const requirement = readRouteRequirement(this.reflector, controller, handler);
+        const guarded = !requirement.isPublic && (this.globalGuard || namesJwtGuard(this.reflector.get<unknown>(GUARDS_METADATA, handler as never)) || namesJwtGuard(this.reflector.get<unknown>(GUARDS_METADATA, controller as never)));
+        routes.push({ ...requirement, controller, handler, methodName, guarded });
+      }
+    }
+    return routes;
+  }
+}
+
+function namesJwtGuard(guards: unknown): boolean {
+  return Array.isArray(guards) && guards.some((guard) => guard === JwtAuthGuard || guard instanceof JwtAuthGuard);
+}

@@ -82,7 +82,7 @@ export class OboModule extends ConfigurableModuleClass implements NestModule {
    */
   configure(consumer: MiddlewareConsumer): void {
     const published = this.options.protectedResource;
-    if (published && this.adapterHost.httpAdapter) serveProtectedResourceMetadata(this.adapterHost.httpAdapter as AbstractHttpAdapter, published.metadataPath, this.resourceMetadata);
+    if (published && this.adapterHost.httpAdapter) serveProtectedResourceMetadata(this.adapterHost.httpAdapter as AbstractHttpAdapter, published.metadataPaths, this.resourceMetadata);
     const adapter = this.adapterHost.httpAdapter as { getType(): string; use(handler: unknown): unknown } | undefined;
     if (adapter?.getType() === 'express') {
       // Express: one path-less `app.use()`, registered here, before Nest mounts the routes. Nest's

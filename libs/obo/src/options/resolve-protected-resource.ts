@@ -6,8 +6,11 @@ import { describeValue } from './option-checks.js';
 export interface ResolvedProtectedResource {
   /** The resource identifier, byte for byte as configured (clients compare it exactly, RFC 9728 §3.3). */
   readonly resource: string;
-  /** The path the metadata is served at: `/.well-known/oauth-protected-resource` + the resource's path. */
-  readonly metadataPath: string;
+  /**
+   * The paths the metadata is served at: `/.well-known/oauth-protected-resource` + the resource's
+   * path (RFC 9728 §3.1), and the same without a trailing slash (MCP clients drop it).
+   */
+  readonly metadataPaths: readonly string[];
   /** The metadata's absolute URL: the `resource_metadata` of every challenge (RFC 9728 §5.1). */
   readonly metadataUrl: string;
   /** Prepended to a route's scope to name the scope a client requests. */
@@ -70,7 +73,7 @@ export function resolveProtectedResource(options: ProtectedResourceOptions | und
   }
   return {
     resource: options.resource,
-    metadataPath,
+    metadataPaths: metadataPath.endsWith('/') ? [metadataPath, metadataPath.replace(/\/+$/, '')] : [metadataPath],
     metadataUrl: `${url.origin}${metadataPath}`,
     scopePrefix: options.scopePrefix === undefined ? defaultScopePrefix : (optionalText('protectedResource.scopePrefix', options.scopePrefix) ?? ''),
     resourceName: optionalText('protectedResource.resourceName', options.resourceName),

@@ -5,11 +5,11 @@ import { AuthorizationServerUnknownError, type ProtectedResourceMetadata } from 
 const CACHE_CONTROL = 'public, max-age=3600';
 
 /**
- * Serves `GET` (and `HEAD`) `path` with the RFC 9728 document (RFC 9728 §3.2: 200, `application/json`),
+ * Serves `GET` (and `HEAD`) at each of `paths` with the RFC 9728 document (RFC 9728 §3.2: 200, `application/json`),
  * on the HTTP adapter itself, so the app's global prefix, guards and versioning never move or hide it.
  * Any origin may read it (it is public). While the authority's issuer is unknown: 503 with `Retry-After`.
  */
-export function serveProtectedResourceMetadata(adapter: AbstractHttpAdapter, path: string, metadata: ProtectedResourceMetadata): void {
+export function serveProtectedResourceMetadata(adapter: AbstractHttpAdapter, paths: readonly string[], metadata: ProtectedResourceMetadata): void {
   const handler = async (_request: unknown, response: unknown): Promise<void> => {
     adapter.setHeader(response, 'Access-Control-Allow-Origin', '*');
     try {
@@ -23,5 +23,5 @@ export function serveProtectedResourceMetadata(adapter: AbstractHttpAdapter, pat
       adapter.reply(response, { error: 'temporarily_unavailable' }, 503);
     }
   };
-  adapter.get(path, handler);
+  for (const path of paths) adapter.get(path, handler);
 }

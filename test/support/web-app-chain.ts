@@ -32,8 +32,16 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts the chain and the web app; `overrides` change the web app's module options; `logger` gets the web app's logs. */
-export async function startWebAppChain(overrides: Partial<OboWebAppModuleOptions> = {}, logger?: LoggerService, controllers: Type[] = []): Promise<WebAppChain> {
+/**
+ * Starts the chain and the web app; `overrides` (or a function of the started chain returning them,
+ * e.g. after starting more APIs on its authority) change the web app's module options; `logger` gets
+ * the web app's logs.
+ */
+export async function startWebAppChain(
+  overrides: Partial<OboWebAppModuleOptions> | ((chain: OboChain) => Promise<Partial<OboWebAppModuleOptions>>) = {},
+  logger?: LoggerService,
+  controllers: Type[] = [],
+): Promise<WebAppChain> {
   const chain = await startOboChain();
   const { authority } = chain;
   const webAppId = randomUUID();
@@ -52,6 +60,7 @@ export async function startWebAppChain(overrides: Partial<OboWebAppModuleOptions
   // admin mapped it to "require MFA".
   authority.requireMfaForAuthenticationContext('c1');
   const originalScope = `api://${chain.originalId}/access_as_user`;
+  const extra = typeof overrides === 'function' ? await overrides(chain) : overrides;
   @Module({
     imports: [
       OboWebAppModule.forRoot({
@@ -66,7 +75,7 @@ export async function startWebAppChain(overrides: Partial<OboWebAppModuleOptions
           original: { baseUrl: chain.original.url, scopes: [originalScope] },
           downstream: { baseUrl: chain.downstream!.url, scopes: [chain.downstreamScope] },
         },
-        ...overrides,
+        ...extra,
       }),
     ],
     controllers: [PagesController, ...controllers],

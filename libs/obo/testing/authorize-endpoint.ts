@@ -100,7 +100,10 @@ export class AuthorizeEndpoint {
     const user = session ? this.host.users.byOid(session.oid) : undefined;
     const freshLogin = request.prompt === 'login' || request.prompt === 'select_account';
     const otherUser = request.loginHint !== undefined && user !== undefined && user.username.toLowerCase() !== request.loginHint.toLowerCase();
-    if (!session || !user || (!interaction.signedIn && (freshLogin || otherUser))) {
+    // OpenID Connect Core 3.1.2.1 `max_age`: a session authenticated longer ago signs the user in again
+    // (`max_age=0` is `prompt=login`).
+    const tooOld = request.maxAge !== undefined && session !== undefined && (request.maxAge === 0 || Math.floor(Date.now() / 1000) - session.authTime > request.maxAge);
+    if (!session || !user || (!interaction.signedIn && (freshLogin || otherUser || tooOld))) {
       if (silent) return this.fail(res, interaction, 'login_required', 50058, 'A silent sign-in request was sent but no user is signed in.');
       return this.show(res, interaction, 'sign-in', { username: request.loginHint ?? '' });
     }

@@ -25,6 +25,10 @@ export interface AuthorizeRequest extends ClientRedirect {
   readonly resources: readonly AppRegistration[];
   readonly prompt?: 'login' | 'consent' | 'select_account' | 'none';
   readonly loginHint?: string;
+  /** OpenID Connect `max_age` (seconds): an authority session older than this signs the user in again. */
+  readonly maxAge?: number;
+  /** OpenID Connect `acr_values` as sent (space-separated); recorded for tests, not enforced (Entra ID ignores it). */
+  readonly acrValues?: string;
   /** The `claims` request (JSON text) and what it demands. */
   readonly claims?: string;
   readonly demand: ClaimsDemand;
@@ -88,6 +92,9 @@ export function parseAuthorizeRequest(query: URLSearchParams, tenant: string, re
   const scopes = (query.get('scope') ?? '').split(' ').filter((s) => s.length > 0);
   if (scopes.length === 0) throw refuse('invalid_request', 900144, "The request body must contain the following parameter: 'scope'.");
   const { resourceScopes, resources } = resolveScopes(scopes, registry, (text) => refuse('invalid_scope', 70011, text));
+  const maxAgeText = query.get('max_age') ?? undefined;
+  if (maxAgeText !== undefined && !/^\d{1,10}$/.test(maxAgeText)) throw refuse('invalid_request', 90019, `Invalid max_age value '${maxAgeText}'.`);
+  const maxAge = maxAgeText === undefined ? undefined : Number(maxAgeText);
   const claims = query.get('claims') ?? undefined;
   let demand: ClaimsDemand;
   try {
@@ -108,6 +115,8 @@ export function parseAuthorizeRequest(query: URLSearchParams, tenant: string, re
     ...(optional('nonce') === undefined ? {} : { nonce: optional('nonce') }),
     ...(prompt === undefined ? {} : { prompt: prompt as AuthorizeRequest['prompt'] }),
     ...(optional('login_hint') === undefined ? {} : { loginHint: optional('login_hint') }),
+    ...(maxAge === undefined ? {} : { maxAge }),
+    ...(optional('acr_values') === undefined ? {} : { acrValues: optional('acr_values') }),
     ...(claims === undefined || claims === '' ? {} : { claims }),
   };
 }

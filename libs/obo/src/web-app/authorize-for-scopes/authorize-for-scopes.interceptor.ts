@@ -26,7 +26,7 @@ export class AuthorizeForScopesInterceptor implements NestInterceptor {
       catchError((error: unknown) => {
         if (!(error instanceof InteractionRequiredError)) throw error;
         const scopes = [...new Set([...metadata.scopes, ...error.scopes])];
-        return from(this.challenge.redirectToAuthority({ scopes, claims: error.claims, returnUrl: request.originalUrl ?? request.url, reason: error.reason })).pipe(
+        return from(this.challenge.redirectToAuthority({ scopes, claims: error.claims, stepUp: error.stepUp, returnUrl: request.originalUrl ?? request.url, reason: error.reason })).pipe(
           mergeMap((redirect) => {
             throw redirect;
           }),

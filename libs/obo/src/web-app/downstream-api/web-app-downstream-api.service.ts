@@ -58,7 +58,7 @@ export class WebAppDownstreamApi implements OnApplicationShutdown {
       if (challenge.kind === 'hostile') throw failed(`Downstream API "${name}" answered 401 with a malformed challenge.`);
       // The user must act in the browser: the authority gets the claims (or a fresh sign-in).
       if (challenge.kind === 'claims') throw new InteractionRequiredError('claims', api.scopes, challenge.claims);
-      if (challenge.kind === 'step-up') throw new InteractionRequiredError('login', api.scopes);
+      if (challenge.kind === 'step-up') throw new InteractionRequiredError('step-up', api.scopes, undefined, { stepUp: { acrValues: challenge.acrValues, maxAge: challenge.maxAge } });
       response = await this.send(api, method, url, await this.tokens.getAccessTokenForUser(api.scopes, { forceRefresh: true }), body, options.headers);
     }
     return downstreamJson<T>(response, name, this.logger);

@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { OboError } from '../../errors/obo.error.js';
 import { WebAppRedirect } from '../authorize-for-scopes/web-app-redirect.js';
 import { WebAppContext } from '../context/web-app-context.service.js';
-import type { InteractionReason } from '../errors/interaction-required.error.js';
+import type { InteractionReason, StepUpRequest } from '../errors/interaction-required.error.js';
 import { RESOLVED_WEB_APP_OPTIONS } from '../options/web-app-options.constants.js';
 import type { ResolvedWebAppOptions } from '../options/resolve-web-app-options.js';
 import { isLocalReturnUrl } from '../session/return-url.js';
@@ -15,6 +15,8 @@ export interface ChallengeRequest {
   readonly scopes: readonly string[];
   /** Claims request (JSON text) from a challenge. */
   readonly claims?: string;
+  /** `acr_values` / `max_age` from an RFC 9470 step-up challenge. */
+  readonly stepUp?: StepUpRequest;
   /** Where to come back to; anything but a local path becomes `/`. */
   readonly returnUrl: string;
   readonly reason?: InteractionReason;
@@ -47,6 +49,8 @@ export class SignInChallenge {
       codeVerifier: random(),
       scopes: Object.freeze([...new Set(request.scopes.length > 0 ? request.scopes : this.options.scopes)]),
       ...(request.claims === undefined ? {} : { claims: request.claims }),
+      ...(request.stepUp?.acrValues === undefined ? {} : { acrValues: request.stepUp.acrValues }),
+      ...(request.stepUp?.maxAge === undefined ? {} : { maxAge: request.stepUp.maxAge }),
       returnUrl: isLocalReturnUrl(request.returnUrl) ?? '/',
       createdAt: Date.now(),
     };

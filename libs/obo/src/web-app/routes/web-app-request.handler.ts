@@ -8,6 +8,7 @@ import { isLocalReturnUrl } from '../session/return-url.js';
 import { SessionService } from '../session/session.service.js';
 import type { WebSession } from '../session/web-session.js';
 import { SignInClient, type PendingAuthorization } from '../sign-in/sign-in-client.js';
+import { checkAuthTime } from '../sign-in/step-up-parameters.js';
 import { submittedCsrfToken } from './csrf-token.js';
 import { sendErrorPage, sendRedirect } from './error-page.js';
 import { SignInChallenge } from './sign-in-challenge.service.js';
@@ -74,6 +75,7 @@ export class WebAppRequestHandler {
       return sendErrorPage(res, 400, 'Sign-in failed', `The identity provider refused the sign-in (${code}). Start again.`);
     }
     const result = await this.client.redeemCode(url, pending);
+    checkAuthTime(result.account, pending, Math.floor(Date.now() / 1000));
     const previous = session.account;
     // A different user signing in on this browser starts clean: the previous user's tokens go too.
     if (previous && previous.accountKey !== result.account.accountKey) await this.client.removeAccount(previous);

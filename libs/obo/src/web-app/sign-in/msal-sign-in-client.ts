@@ -24,6 +24,7 @@ import {
   type SilentTokenRequest,
 } from './sign-in-client.js';
 import { accountFromIdToken, signInFailed } from './signed-in-account.js';
+import { stepUpParameters } from './step-up-parameters.js';
 import { partitionKey as tokensKey } from './user-token-partition.js';
 
 /** What the msal-node sign-in client needs. Internal. */
@@ -83,6 +84,8 @@ export class MsalSignInClient extends SignInClient {
       codeChallenge: s256(pending.codeVerifier),
       codeChallengeMethod: 'S256',
       ...(pending.claims === undefined ? {} : { claims: pending.claims }),
+      // msal-node sends neither itself (its `maxAge` does nothing): extra query parameters, checked at the callback.
+      ...(pending.acrValues === undefined && pending.maxAge === undefined ? {} : { extraQueryParameters: stepUpParameters(pending) }),
       ...(prompt === undefined ? {} : { prompt }),
       ...(loginHint === undefined ? {} : { loginHint }),
     });

@@ -18,6 +18,7 @@ import { clientAuthOf, type WebAppClientCredential } from './openid-client-auth.
 import { discoverConfiguration, egressFetch } from './openid-configuration.js';
 import { refreshFailure, refreshTokenRefused, signInFailure, transportFailure } from './openid-failure.js';
 import { accountFromIdToken } from './signed-in-account.js';
+import { stepUpParameters } from './step-up-parameters.js';
 import {
   SignInClient,
   type AcquiredUserToken,
@@ -122,6 +123,7 @@ export class OpenIdSignInClient extends SignInClient {
     });
     for (const resource of this.resourcesOf(pending.scopes)) parameters.append('resource', resource);
     if (pending.claims !== undefined) parameters.set('claims', pending.claims);
+    for (const [name, value] of Object.entries(stepUpParameters(pending))) parameters.set(name, value);
     if (prompt !== undefined) parameters.set('prompt', prompt);
     if (loginHint !== undefined) parameters.set('login_hint', loginHint);
     return buildAuthorizationUrl(config, parameters).href;

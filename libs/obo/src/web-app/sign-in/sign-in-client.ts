@@ -40,6 +40,10 @@ export interface PendingAuthorization {
   readonly scopes: readonly string[];
   /** The claims request sent (JSON text), when a challenge asked for one. */
   readonly claims?: string;
+  /** OpenID Connect `acr_values` sent (space-separated), when a step-up challenge asked for them. */
+  readonly acrValues?: string;
+  /** OpenID Connect `max_age` sent (seconds): the ID token's `auth_time` must be at most this old. */
+  readonly maxAge?: number;
   /** Local path to return to after sign-in (already checked: starts with one `/`). */
   readonly returnUrl: string;
   /** When it was made (ms since the epoch); refused after 10 minutes. */
@@ -98,7 +102,7 @@ export abstract class SignInClient {
    * The authority's authorization endpoint URL for `request`: `response_type=code`, the configured
    * `redirect_uri`, `scope` (openid profile offline_access + scopes), `state`, `nonce`,
    * `code_challenge` (S256 of the verifier), `code_challenge_method=S256`, `response_mode=query`,
-   * plus `claims`, `prompt`, `login_hint` when given.
+   * plus `claims`, `acr_values`, `max_age`, `prompt`, `login_hint` when given.
    */
   abstract authorizationUrl(request: AuthorizationUrlRequest): Promise<string>;
 

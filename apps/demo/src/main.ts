@@ -37,6 +37,7 @@ async function main(): Promise<void> {
   console.log(`  curl -i -H "Authorization: Bearer $(cat ${tokenFile})" ${originalUrl}/api/profile`);
   console.log(`  curl -i ${originalUrl}/api/profile                 # no token: 401`);
   console.log(`  curl -i ${originalUrl}/health                      # public`);
+  console.log(`  curl -s ${originalUrl}/.well-known/oauth-protected-resource   # RFC 9728: where to get a token, which scopes`);
   console.log('\nPress Ctrl+C to stop.');
 }
 

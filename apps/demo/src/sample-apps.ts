@@ -24,21 +24,21 @@ export interface SampleAppsEnvironment {
 
 /**
  * Starts the built Downstream API, then the Original API pointed at it (ports from DOWNSTREAM_PORT
- * and ORIGINAL_PORT, else free ones). If the Original API fails to start, the Downstream API is stopped.
+ * and ORIGINAL_PORT, else free ones, fixed before they start so each publishes its RFC 9728 metadata). If the Original API fails to start, the Downstream API is stopped.
  * @throws Error when an app exits or does not report its URL in time.
  */
 export async function startSampleApps(root: string, env: SampleAppsEnvironment): Promise<SampleApps> {
   const common = { ...process.env, HOST: '127.0.0.1', ...env.common };
   const downstream = await spawnApp('downstream-api', join(root, 'dist/apps/downstream-api/src/main.js'), {
     ...common,
-    PORT: process.env.DOWNSTREAM_PORT ?? '0',
+    PORT: process.env.DOWNSTREAM_PORT ?? String(await freePort()),
     ...env.downstream,
   });
   let original: RunningApp;
   try {
     original = await spawnApp('original-api', join(root, 'dist/apps/original-api/src/main.js'), {
       ...common,
-      PORT: process.env.ORIGINAL_PORT ?? '0',
+      PORT: process.env.ORIGINAL_PORT ?? String(await freePort()),
       ...env.original(downstream.url),
     });
   } catch (error) {

@@ -36,6 +36,21 @@ describe('downstreamConfig with AUTH_PROVIDER=oidc', () => {
 
   it('stays on Entra ID when AUTH_PROVIDER is unset, ignoring the OIDC variables', () => {
     const { obo } = downstreamConfig({ ...OIDC, AUTH_PROVIDER: undefined, AZURE_AD_TENANT_ID: '72f988bf-86f1-41af-91ab-2d7cd011db47', AZURE_AD_CLIENT_ID: 'entra-client' });
-    expect(obo).toEqual({ instance: undefined, tenantId: '72f988bf-86f1-41af-91ab-2d7cd011db47', clientId: 'entra-client' });
+    expect(obo).toEqual({
+      instance: undefined,
+      tenantId: '72f988bf-86f1-41af-91ab-2d7cd011db47',
+      clientId: 'entra-client',
+      protectedResource: { resource: 'http://127.0.0.1:5002', resourceName: 'Downstream API (nestjs-obo sample)' },
+    });
+  });
+});
+
+describe('downstreamConfig: RFC 9728 metadata', () => {
+  const entra = { AZURE_AD_TENANT_ID: '72f988bf-86f1-41af-91ab-2d7cd011db47', AZURE_AD_CLIENT_ID: 'entra-client' };
+  it('publishes PUBLIC_URL when set, else the fixed loopback URL it listens on, else nothing', () => {
+    expect(downstreamConfig({ ...entra, PUBLIC_URL: 'https://downstream.contoso.test' }).obo.protectedResource?.resource).toBe('https://downstream.contoso.test');
+    expect(downstreamConfig({ ...entra, PORT: '7002' }).obo.protectedResource?.resource).toBe('http://127.0.0.1:7002');
+    expect(downstreamConfig({ ...entra, PORT: '0' }).obo.protectedResource).toBeUndefined();
+    expect(downstreamConfig({ ...entra, HOST: '0.0.0.0' }).obo.protectedResource).toBeUndefined();
   });
 });

@@ -21,7 +21,7 @@ export function defaultScopeOf(scope: string): string {
 }
 
 /**
- * Reads HOST, PORT, DOWNSTREAM_API_BASE_URL, DOWNSTREAM_API_SCOPES, for the shared token cache
+ * Reads HOST, PORT, PUBLIC_URL (RFC 9728 metadata), DOWNSTREAM_API_BASE_URL, DOWNSTREAM_API_SCOPES, for the shared token cache
  * REDIS_URL with TOKEN_CACHE_ENCRYPTION_KEY, and the authority: `AUTH_PROVIDER=entra` (the default)
  * with AZURE_AD_INSTANCE, AZURE_AD_TENANT_ID, AZURE_AD_CLIENT_ID, AZURE_AD_CLIENT_SECRET (scopes
  * such as `api://<id>/Downstream.Read`); `AUTH_PROVIDER=oidc` with OIDC_ISSUER, OIDC_AUDIENCE,
@@ -35,10 +35,12 @@ export function originalConfig(env: NodeJS.ProcessEnv = process.env): OriginalCo
   const scopes = required(env, 'DOWNSTREAM_API_SCOPES').split(' ').filter(Boolean);
   const distributedCache = env.REDIS_URL ? { redis: env.REDIS_URL, encryptionKeys: encryptionKeys(env) } : undefined;
   const provider = env.AUTH_PROVIDER ?? 'entra';
+  const host = env.HOST ?? '127.0.0.1';
+  const protectedResource = publishedAs(env, host, port, 'Original API (nestjs-obo sample)');
   if (provider === 'oidc') {
     const audience = required(env, 'DOWNSTREAM_API_AUDIENCE');
     return {
-      host: env.HOST ?? '127.0.0.1',
+      host,
       port,
       obo: {
         issuer: required(env, 'OIDC_ISSUER'),
@@ -51,12 +53,13 @@ export function originalConfig(env: NodeJS.ProcessEnv = process.env): OriginalCo
           downstreamAsApp: { baseUrl, audience, scopes: scopes.map((scope) => `${scope}.All`), tokenKind: 'app' },
         },
         distributedCache,
+        protectedResource,
       },
     };
   }
   if (provider !== 'entra') throw new Error(`AUTH_PROVIDER must be "entra" or "oidc" (got "${provider}").`);
   return {
-    host: env.HOST ?? '127.0.0.1',
+    host,
     port,
     obo: {
       instance: env.AZURE_AD_INSTANCE || undefined,
@@ -68,8 +71,18 @@ export function originalConfig(env: NodeJS.ProcessEnv = process.env): OriginalCo
         downstreamAsApp: { baseUrl, scopes: [defaultScopeOf(scopes[0]!)], tokenKind: 'app' },
       },
       distributedCache,
+      protectedResource,
     },
   };
+}
+
+/**
+ * RFC 9728 metadata for the sample: the resource identifier is PUBLIC_URL (the URL clients call it
+ * at), else `http://<host>:<port>` when it listens on a fixed loopback port; otherwise nothing is published.
+ */
+function publishedAs(env: NodeJS.ProcessEnv, host: string, port: number, resourceName: string): OboModuleOptions['protectedResource'] {
+  const resource = env.PUBLIC_URL || (port !== 0 && ['127.0.0.1', 'localhost'].includes(host) ? `http://${host}:${port}` : undefined);
+  return resource === undefined ? undefined : { resource, resourceName };
 }
 
 /** TOKEN_CACHE_ENCRYPTION_KEY: base64 of 32 random bytes; a comma-separated list for rotation (the first encrypts). */

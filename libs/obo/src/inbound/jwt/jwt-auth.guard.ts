@@ -79,8 +79,29 @@ export class JwtAuthGuard extends AuthGuard() {
     );
   }
 
+  /**
+   * Validations in flight, by request: the fields of one GraphQL operation each run the guard on the
+   * same request, in parallel, and share one validation of its token.
+   */
+  private readonly inFlight = new WeakMap<object, { readonly token: string; readonly done: Promise<Principal> }>();
+
   /** Full validation through passport-jwt and the strategy; remembers the token once it passed. */
   private async validateFully(context: ExecutionContext, request: BearerSource & { user?: unknown; authInfo?: unknown }, token: string): Promise<boolean> {
+    const running = this.inFlight.get(request);
+    let principal: Principal;
+    if (running?.token === token) {
+      principal = await running.done;
+    } else {
+      const done = this.validateOnce(context, request, token);
+      this.inFlight.set(request, { token, done });
+      principal = await done;
+    }
+    request.user = principal;
+    this.requestContext.setPrincipal(principal);
+    return true;
+  }
+
+  private async validateOnce(context: ExecutionContext, request: BearerSource & { user?: unknown; authInfo?: unknown }, token: string): Promise<Principal> {
     const pending: PendingValidation = { token };
     pendingValidations.set(request, pending);
     // An app's PassportModule.register({ defaultStrategy }) is property-injected into AuthGuard
@@ -97,8 +118,7 @@ export class JwtAuthGuard extends AuthGuard() {
     const principal = request.user as Principal;
     const { key, inspected } = pending.resolved!;
     this.validated.remember(token, principal, key.kid, inspected.payload.exp as number);
-    this.requestContext.setPrincipal(principal);
-    return true;
+    return principal;
   }
 
   // Route metadata never changes after startup: read `@Public()` once per route, not once per request.

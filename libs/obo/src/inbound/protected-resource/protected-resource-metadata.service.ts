@@ -46,7 +46,7 @@ export class ProtectedResourceMetadata implements OnApplicationBootstrap {
 
   /** Checks every route's step-up requirement against the authority (startup). @throws {OboConfigurationError} */
   onApplicationBootstrap(): void {
-    for (const route of this.routes.list()) {
+    for (const route of [...this.routes.list(), ...this.routes.resolvers()]) {
       if (route.authentication) checkAuthenticationRequirement(route.authentication, this.options.provider, routeName(route.controller, route.handler));
     }
   }

@@ -20,13 +20,14 @@ export interface ProtectedRoute extends RouteRequirement {
 }
 
 /**
- * Every controller route of the application with its token requirement, read once from the
- * decorators, so what is published (protected-resource metadata, OpenAPI) is what the guards enforce.
- * Controllers only: GraphQL resolvers and gateways are not routes.
+ * Every controller route of the application (and every GraphQL query, mutation and subscription
+ * resolver) with its token requirement, read once from the decorators, so what is published
+ * (protected-resource metadata, OpenAPI) is what the guards enforce.
  */
 @Injectable()
 export class ProtectedRoutes {
   private routes?: readonly ProtectedRoute[];
+  private operations?: readonly ProtectedRoute[];
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -35,27 +36,33 @@ export class ProtectedRoutes {
     @Inject(OBO_GLOBAL_GUARD) private readonly globalGuard: boolean,
   ) {}
 
-  /** The routes, in controller and method order. Call it after the application is initialised. */
+  /** The HTTP routes, in controller and method order. Call it after the application is initialised. */
   list(): readonly ProtectedRoute[] {
-    return (this.routes ??= Object.freeze(this.collect()));
+    return (this.routes ??= Object.freeze(this.collect(this.discovery.getControllers(), PATH_METADATA)));
   }
 
-  /** Every delegated scope a guarded route asks for, sorted and without repeats. */
+  /** The GraphQL resolver methods (`@Query`, `@Mutation`, `@Subscription`, `@ResolveField`), as {@link list} gives routes. */
+  resolvers(): readonly ProtectedRoute[] {
+    return (this.operations ??= Object.freeze(this.collect(this.discovery.getProviders(), GRAPHQL_RESOLVER_TYPE)));
+  }
+
+  /** Every delegated scope a guarded route or resolver asks for, sorted and without repeats. */
   scopes(): readonly string[] {
     const scopes = new Set<string>();
-    for (const route of this.list()) if (route.guarded) for (const scope of route.scopes) scopes.add(scope);
+    for (const route of [...this.list(), ...this.resolvers()]) if (route.guarded) for (const scope of route.scopes) scopes.add(scope);
     return [...scopes].sort();
   }
 
-  private collect(): ProtectedRoute[] {
+  /** Methods of `wrappers`' classes that carry `marker` metadata (a route path, a GraphQL resolver type). */
+  private collect(wrappers: readonly { metatype?: unknown }[], marker: string): ProtectedRoute[] {
     const routes: ProtectedRoute[] = [];
-    for (const wrapper of this.discovery.getControllers()) {
+    for (const wrapper of wrappers) {
       const controller = wrapper.metatype as Type | undefined;
-      if (!controller?.prototype) continue;
+      if (typeof controller !== 'function' || !controller.prototype) continue;
       const prototype = controller.prototype as Record<string, unknown>;
       for (const methodName of this.scanner.getAllMethodNames(prototype)) {
         const handler = prototype[methodName] as (...args: never[]) => unknown;
-        if (this.reflector.get<unknown>(PATH_METADATA, handler as never) === undefined) continue; // not a route
+        if (this.reflector.get<unknown>(marker, handler as never) === undefined) continue; // not a route or a resolver
         const requirement = readRouteRequirement(this.reflector, controller, handler);
         const guarded = !requirement.isPublic && (this.globalGuard || namesJwtGuard(this.reflector.get<unknown>(GUARDS_METADATA, handler as never)) || namesJwtGuard(this.reflector.get<unknown>(GUARDS_METADATA, controller as never)));
         routes.push({ ...requirement, controller, handler, methodName, guarded });
@@ -64,6 +71,9 @@ export class ProtectedRoutes {
     return routes;
   }
 }
+
+/** `@nestjs/graphql`'s metadata key on resolver methods (its RESOLVER_TYPE_METADATA; the package stays optional). */
+const GRAPHQL_RESOLVER_TYPE = 'graphql:resolver_type';
 
 function namesJwtGuard(guards: unknown): boolean {
   return Array.isArray(guards) && guards.some((guard) => guard === JwtAuthGuard || guard instanceof JwtAuthGuard);

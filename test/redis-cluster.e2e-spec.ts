@@ -175,7 +175,7 @@ describe('#147 the web app on the cluster', () => {
 });
 
 describe('#148 a master fails under load', () => {
-  it('answers every request while a master is killed and its replica promoted (zero client errors), and uses the cluster again after', async () => {
+  it('answers every request while a master is killed and its replica promoted (zero client errors), then uses the cluster and its purge channel again', async () => {
     const run = await failMasterUnderLoad(cluster, apis, { workers: 8, usersBefore: 60, usersAfter: 150, maxUsers: 2_000, maxMs: 45_000 });
     process.stdout.write(`Redis Cluster failover under load: ${JSON.stringify(run)}\n`);
     expect(run.errorSamples).toEqual([]);
@@ -196,5 +196,18 @@ describe('#148 a master fails under load', () => {
       if (!resumed) await sleep(500);
     }
     expect(resumed).toBe(true);
+
+    // Purges still reach the other instance: each instance's subscriber moved off a dead node if it was on one.
+    const user = newUser();
+    for (const instance of [a(), b()]) expect((await call(instance, user.token)).status).toBe(200);
+    expect((await call(a(), user.token, '/api/sign-out', 'POST')).status).toBe(204);
+    let purged = false;
+    for (const purgeDeadline = Date.now() + 5_000; !purged && Date.now() < purgeDeadline; ) {
+      await sleep(200);
+      const before = obo();
+      expect((await call(b(), user.token)).status).toBe(200);
+      purged = obo() - before === 1;
+    }
+    expect(purged).toBe(true);
   }, 90_000);
 });

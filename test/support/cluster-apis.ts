@@ -7,7 +7,6 @@ import type { AddressInfo } from 'node:net';
 import { Controller, Get, HttpCode, Inject, Module, Post, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Cluster } from 'ioredis';
-import { WhoAmIController } from '../../apps/downstream-api/src/whoami.controller.js';
 import { CurrentUser, DownstreamApi, OboModule, Principal, RequiredScopes, TokenAcquisition, type DistributedCacheOptions } from '../../libs/obo/src/index.js';
 import { tokenOwner } from '../../libs/obo/src/outbound/token-cache/cache-key.js';
 import { LocalAuthority } from '../../libs/obo/testing/index.js';
@@ -23,6 +22,17 @@ export function clusterClient(cluster: RedisCluster): Cluster {
   return client;
 }
 
+/** The Downstream API: who the token it got is for. */
+@Controller('api')
+class WhoAmIController {
+  @Get('whoami')
+  @RequiredScopes('Downstream.Read')
+  whoami(@CurrentUser() user: Principal): { objectId: string } {
+    return { objectId: user.objectId };
+  }
+}
+
+/** The Original API: OBO to the Downstream API, a second resource, and sign-out. */
 @Controller('api')
 class ClusterApiController {
   constructor(

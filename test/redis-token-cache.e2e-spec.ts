@@ -72,11 +72,11 @@ describe('Redis second level', () => {
     const bob = user('bob');
     await cache.getOrAcquire(bob.key, async () => bob.token, false, bob.owner);
     const stored = await raw.keys('plain-check:*');
-    expect(stored.sort()).toEqual([`plain-check:t:${bob.key}`, `plain-check:u:${bob.owner}`].sort());
-    const value = await raw.getBuffer(`plain-check:t:${bob.key}`);
+    expect(stored.sort()).toEqual([`plain-check:t:{${bob.owner}}:${bob.key}`, `plain-check:u:{${bob.owner}}`].sort());
+    const value = await raw.getBuffer(`plain-check:t:{${bob.owner}}:${bob.key}`);
     expect(value!.toString('latin1')).not.toContain(bob.token.accessToken.slice(0, 40));
     expect(value!.toString('latin1')).not.toContain('bob');
-    const ttl = await raw.pttl(`plain-check:t:${bob.key}`);
+    const ttl = await raw.pttl(`plain-check:t:{${bob.owner}}:${bob.key}`);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(bob.token.expiresOn - Date.now() - 60_000 + 50); // remaining life minus the margin (50 ms of rounding)
   });
@@ -91,7 +91,7 @@ describe('Redis second level', () => {
     async function prime(oid: string) {
       const u = user(oid);
       await cache.getOrAcquire(u.key, async () => u.token, false, u.owner);
-      return { ...u, redisKey: `tamper:t:${u.key}` };
+      return { ...u, redisKey: `tamper:t:{${u.owner}}:${u.key}` };
     }
 
     /** A fresh instance (empty memory) that must go to Redis, then to the provider. */
@@ -125,7 +125,7 @@ describe('Redis second level', () => {
       const u = user(`ttl-${randomBytes(4).toString('hex')}`);
       const shortLived = { ...u.token, expiresOn: Date.now() + 61_500 }; // 1.5 s beyond the 60 s margin
       await cache.getOrAcquire(u.key, async () => shortLived, false, u.owner);
-      await raw.pexpire(`tamper:t:${u.key}`, 3_600_000); // an attacker extends the Redis TTL
+      await raw.pexpire(`tamper:t:{${u.owner}}:${u.key}`, 3_600_000); // an attacker extends the Redis TTL
       await sleep(1_700);
       const result = await readThroughFreshInstance(u.key, u.owner);
       expect(result.token.accessToken).toBe('fresh-from-provider');
@@ -162,7 +162,7 @@ describe('Redis second level', () => {
     }
     await a.cache.removeOwner(erin.owner);
     await sleep(100); // pub/sub delivery to instance B
-    expect(await raw.exists(`purge:t:${erin.key}`, `purge:t:${erinOther.key}`, `purge:u:${erin.owner}`)).toBe(0);
+    expect(await raw.exists(`purge:t:{${erin.owner}}:${erin.key}`, `purge:t:{${erin.owner}}:${erinOther.key}`, `purge:u:{${erin.owner}}`)).toBe(0);
     let provider = 0;
     const acquire = (u: ReturnType<typeof user>) => async () => (provider++, u.token);
     expect((await b.cache.getOrAcquire(erin.key, acquire(erin), false, erin.owner)).fromCache).toBe(false);
@@ -192,7 +192,7 @@ describe('Redis second level', () => {
     const keys = [newKey()];
     const { cache } = await instance({ encryptionKeys: keys, lockTtlMs: 400 }, 'deadlock:');
     const hal = user('hal');
-    await raw.set(`deadlock:l:${hal.key}`, 'crashed-holder', 'PX', 400); // a holder that never writes or releases
+    await raw.set(`deadlock:l:{${hal.owner}}:${hal.key}`, 'crashed-holder', 'PX', 400); // a holder that never writes or releases
     const result = await cache.getOrAcquire(hal.key, async () => hal.token, false, hal.owner);
     expect(result.token.accessToken).toBe(hal.token.accessToken);
   });
@@ -241,8 +241,8 @@ describe('Redis second level', () => {
     for (let i = 0; i < 20; i++) {
       const u = user(`memory-${i}`);
       await cache.getOrAcquire(u.key, async () => u.token, false, u.owner);
-      const tokenBytes = (await raw.call('MEMORY', 'USAGE', `memory:t:${u.key}`)) as number;
-      const indexBytes = (await raw.call('MEMORY', 'USAGE', `memory:u:${u.owner}`)) as number;
+      const tokenBytes = (await raw.call('MEMORY', 'USAGE', `memory:t:{${u.owner}}:${u.key}`)) as number;
+      const indexBytes = (await raw.call('MEMORY', 'USAGE', `memory:u:{${u.owner}}`)) as number;
       samples.push(tokenBytes + indexBytes);
     }
     const tokenLength = user('x').token.accessToken.length;

@@ -7,10 +7,12 @@ export interface RedisConnection {
 }
 
 /**
- * The app's ioredis client or cluster as it is, or a new client for a `redis://` / `rediss://`
+ * The app's ioredis client or cluster as it is (its options stay the app's; the stores still wait
+ * at most `operationTimeoutMs` for any operation), or a new client for a `redis://` / `rediss://`
  * URL that fails fast: commands time out after `operationTimeoutMs`, nothing is queued while
  * disconnected, and it reconnects in the background. A client we create has its `error` events
- * silenced: the caller's circuit breaker counts and logs failures once. Internal.
+ * silenced: the caller's circuit breaker counts and logs failures once. For Redis Cluster the app
+ * passes its own ioredis `Cluster`. Internal.
  */
 export function connectRedis(redis: string | Redis | Cluster, operationTimeoutMs: number): RedisConnection {
   if (typeof redis !== 'string') return { client: redis, owned: false };

@@ -216,6 +216,6 @@ export class TokenAcquisition {
     if (!principal) return Promise.resolve();
     const tenantId = options.tenantId === undefined ? this.defaultTenantOf(principal) : tenantGuid('evictUserToken', options.tenantId);
     const { audience, resource } = options;
-    return this.cache.evict(tokenCacheKey({ kind: 'user', assertion: principal.assertion, tenantId, scopes, audience, resource }));
+    return this.cache.evict(tokenCacheKey({ kind: 'user', assertion: principal.assertion, tenantId, scopes, audience, resource }), this.keys.owner(principal));
   }
 }

@@ -8,18 +8,21 @@ export interface CachedToken {
 
 /**
  * A second cache level shared by instances (Redis). Implementations treat every failure of their
- * backend as a miss: the token cache never fails a request because its store is sick.
+ * backend as a miss: the token cache never fails a request because its store is sick. `owner` (a
+ * hash of tenant and user) is passed with every call on a user token's key, always the same for
+ * one key, so a store can keep a user's entries together (the Redis store puts them in one Redis
+ * Cluster slot); it is absent for app tokens.
  */
 export interface TokenCacheStore {
-  get(key: string): Promise<CachedToken | undefined>;
-  /** Stores `token` for `ttlMs` milliseconds, indexed under `owner` (a hash of tenant and user) when given. */
+  get(key: string, owner?: string): Promise<CachedToken | undefined>;
+  /** Stores `token` for `ttlMs` milliseconds, indexed under `owner` when given. */
   set(key: string, token: CachedToken, ttlMs: number, owner?: string): Promise<void>;
-  delete(key: string): Promise<void>;
+  delete(key: string, owner?: string): Promise<void>;
   /**
    * Runs `load` for `key` once across instances: under a short lock, while other instances wait
    * for the value it stores. Falls back to running `load` when coordination is off or unavailable.
    */
-  coordinate(key: string, load: () => Promise<CachedToken>): Promise<CachedToken>;
+  coordinate(key: string, load: () => Promise<CachedToken>, owner?: string): Promise<CachedToken>;
   /** Deletes every token indexed under `owner` and tells the other instances to drop theirs. */
   removeOwner(owner: string): Promise<void>;
   /** Called when another instance removed an owner's tokens. */

@@ -84,10 +84,13 @@ export class TokenCache implements OnApplicationShutdown {
     return hit !== undefined && hit.token.expiresOn - this.marginMs - Date.now() >= this.aheadMs ? hit.token : undefined;
   }
 
-  /** Drops one entry here and in the shared store (a downstream API said the token is no longer good). */
-  async evict(key: string): Promise<void> {
+  /**
+   * Drops one entry here and in the shared store (a downstream API said the token is no longer
+   * good). `owner` as given to {@link getOrAcquire} for `key`.
+   */
+  async evict(key: string, owner?: string): Promise<void> {
     this.entries.delete(key);
-    await this.store?.delete(key);
+    await this.store?.delete(key, owner);
   }
 
   /** Drops every token of `owner` here, in the shared store and, through it, in other instances. */
@@ -108,18 +111,18 @@ export class TokenCache implements OnApplicationShutdown {
     const store = this.store;
     if (!store) return this.remember(key, await acquire(), owner);
     if (!skipShared) {
-      const shared = await store.get(key);
+      const shared = await store.get(key, owner);
       if (this.usable(shared)) return this.remember(key, shared, owner);
     }
     const token = await store.coordinate(key, async () => {
       // Another instance may have stored it while we waited for the lock.
-      const again = skipShared ? undefined : await store.get(key);
+      const again = skipShared ? undefined : await store.get(key, owner);
       if (this.usable(again)) return again;
       const fresh = await acquire();
       const ttl = fresh.expiresOn - this.marginMs - Date.now();
       if (ttl > 0) await store.set(key, fresh, ttl, owner);
       return fresh;
-    });
+    }, owner);
     return this.remember(key, token, owner);
   }
 

@@ -5,6 +5,8 @@ import type { Cluster, Redis } from 'ioredis';
 import { connectRedis } from '../../redis/redis-connection.js';
 import { SecurityEventLog } from '../../redis/security-event-log.js';
 import { TextSealer } from '../../redis/text-sealer.js';
+import { execTransaction } from '../../redis/transaction.js';
+import { within } from '../../redis/within.js';
 import { CircuitBreaker, UNAVAILABLE } from '../../outbound/token-cache/redis/circuit-breaker.js';
 import type { ResolvedRedisSessionStore } from './resolve-session-options.js';
 import { SessionStoreUnavailableError } from './session-store-unavailable.error.js';
@@ -19,9 +21,11 @@ const MAX_KEY = 200;
 /**
  * The production {@link WebAppStore}: Redis, every value sealed with AES-256-GCM under its full
  * Redis key (a value moved to another key, altered or sealed with an unknown key reads as absent
- * and is deleted), sets with an expiry, single-key commands only (so any cluster slot layout works),
- * a per-operation timeout and a circuit breaker. Fails closed: any Redis failure throws
- * {@link SessionStoreUnavailableError}. Internal.
+ * and is deleted), sets with an expiry, a per-operation timeout and a circuit breaker. Fails closed:
+ * any Redis failure throws {@link SessionStoreUnavailableError}. Redis Cluster: every command and
+ * transaction touches one key, so no hash tag is needed and any slot layout works; caller keys are
+ * namespaced hashes (base64url, never a brace), so keys spread over every slot unless `keyPrefix`
+ * holds a `{...}` tag (then all of them share its slot). Internal.
  */
 export class RedisWebAppStore extends WebAppStore {
   private readonly logger = new Logger('RedisWebAppStore');
@@ -72,11 +76,7 @@ export class RedisWebAppStore extends WebAppStore {
     const full = this.fullKey(key);
     const seconds = storeTtlSeconds(ttlSeconds);
     // One key, one transaction: the set never exists without an expiry (NX sets the first, GT only extends).
-    await this.run(async () => {
-      const replies = await this.client.multi().sadd(full, member).expire(full, seconds, 'NX').expire(full, seconds, 'GT').exec();
-      const failed = replies?.find(([error]) => error);
-      if (!replies || failed) throw failed?.[0] ?? new Error('transaction discarded');
-    });
+    await this.run(() => execTransaction(this.client.multi().sadd(full, member).expire(full, seconds, 'NX').expire(full, seconds, 'GT')));
   }
 
   async removeMember(key: string, member: string): Promise<void> {
@@ -105,18 +105,5 @@ export class RedisWebAppStore extends WebAppStore {
   private fullKey(key: string): string {
     const bounded = key.length <= MAX_KEY && /^[\x21-\x7e]+$/.test(key) ? key : `#${createHash('sha256').update(key, 'utf8').digest('base64url')}`;
     return this.config.keyPrefix + bounded;
-  }
-}
-
-/** `operation`, or a rejection after `ms` (the command itself is left to the client's own timeout). */
-async function within<T>(ms: number, operation: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([operation, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }

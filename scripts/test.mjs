@@ -8,13 +8,16 @@ import { localAuthorityTrust } from './local-ca.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 
-// redis-server backs the shared-cache tests (each starts its own on a free loopback port), openssl
+// redis-server backs the shared-cache tests (each starts its own on a free loopback port; redis-cli
+// joins six of them into a cluster), openssl
 // makes the loopback certificate, and Debian's chromium runs the browser tests (playwright-core drives
 // it; no browser is ever downloaded). On a fresh Debian machine as root, install what is missing;
 // elsewhere say what is missing.
 const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
 const missing = [
   ...(has('redis-server') ? [] : ['redis-server']),
+  // redis-cli creates the Redis Cluster of test/redis-cluster.e2e-spec.ts (`--cluster create`).
+  ...(has('redis-cli') ? [] : ['redis-tools']),
   ...(has('openssl') ? [] : ['openssl']),
   // test/support/browser.ts launches exactly this path.
   ...(existsSync('/usr/bin/chromium') ? [] : ['chromium']),

@@ -192,7 +192,7 @@ export interface DistributedCacheOptions {
   redis: string | Redis | Cluster;
   /** AES-256-GCM keys, each the base64 of 32 random bytes. The first encrypts; all decrypt (rotation without a flush). Never logged. */
   encryptionKeys: readonly string[];
-  /** Prefix of every Redis key. Default `nestjs-obo:`. */
+  /** Prefix of every Redis key: up to 64 printable ASCII characters, no `{` or `}` (a Redis Cluster hash tag would put every key on one master). Default `nestjs-obo:`. */
   keyPrefix?: string;
   /** Deadline of one Redis command, in milliseconds. Default 200. */
   operationTimeoutMs?: number;

@@ -34,5 +34,7 @@ export function encryptionKeys(option: string, value: unknown, what: string): Bu
 export function redisKeyPrefix(option: string, value: unknown, fallback: string): string {
   const prefix = value ?? fallback;
   if (typeof prefix !== 'string' || !/^[\x21-\x7e]{0,64}$/.test(prefix)) throw new OboConfigurationError(option, 'must be up to 64 printable ASCII characters.');
+  // A brace would make Redis Cluster hash the prefix instead of each user's tag: one master for everything.
+  if (/[{}]/.test(prefix)) throw new OboConfigurationError(option, 'must not contain { or }: Redis Cluster would hash the prefix (a hash tag) and put every key on one master.');
   return prefix;
 }

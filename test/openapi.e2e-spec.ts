@@ -322,6 +322,25 @@ describe('#154 the security schemes: the authority\'s endpoints and the scopes i
     expectWellFormedSecurity(generic.document);
   });
 
+  it('multi-tenant Entra ID: the organizations endpoints; with protectedResource, the scopes are exactly the RFC 9728 metadata\'s scopes_supported', async () => {
+    const resource = 'https://orders.example.test';
+    const multi = await serve(
+      { instance: authority.instance, tenantId: 'organizations', allowedTenants: [authority.tenantId], clientId: authority.clientId, protectedResource: { resource, scopePrefix: `${resource}/` } },
+      GLOBAL_GUARD_CONTROLLERS,
+    );
+    try {
+      const published = await discovery(`${authority.instance}organizations/v2.0/.well-known/openid-configuration`);
+      const oauth2 = multi.document.components!.securitySchemes!.oauth2 as { flows: { authorizationCode: { authorizationUrl: string; tokenUrl: string; scopes: object } } };
+      expect(oauth2.flows.authorizationCode).toEqual({ authorizationUrl: published.authorization_endpoint, tokenUrl: published.token_endpoint, scopes: expect.any(Object) });
+      const metadata = (await (await fetch(`${multi.url}/.well-known/oauth-protected-resource`)).json()) as { scopes_supported: string[] };
+      expect(Object.keys(oauth2.flows.authorizationCode.scopes)).toEqual(metadata.scopes_supported);
+      expect(metadata.scopes_supported).toContain(`${resource}/Orders.Read`);
+      expectWellFormedSecurity(multi.document);
+    } finally {
+      await multi.app.close();
+    }
+  });
+
   it('per operation: public is an explicit empty list; each accepted scope its own requirement; bearer the last choice; 401 and 403 with WWW-Authenticate', () => {
     const op = (method: string, path: string) => (entra.document.paths[path] as Record<string, Operation>)[method];
     const p = `api://${authority.clientId}/`;

@@ -7,6 +7,7 @@ const shared = {
   moduleNameMapper: {
     '^nestjs-obo$': '<rootDir>/libs/obo/src/index.ts',
     '^nestjs-obo/testing$': '<rootDir>/libs/obo/testing/index.ts',
+    '^nestjs-obo/swagger$': '<rootDir>/libs/obo/src/observability/openapi/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

@@ -17,13 +17,16 @@ const bin = (name: string) => join(root, 'node_modules', '.bin', name);
 /**
  * The budget, a little above the size measured on 2026-12-01 (617,102 bytes packed, 2,233,669
  * unpacked, 594 files; about 57% of the unpacked bytes are source maps carrying their sources).
+ * Raised from 660,000 / 2,400,000 for issue 13 (measured 669,928 packed, 2,416,098 unpacked, 639
+ * files): the `nestjs-obo/swagger` entry point (OpenAPI security from the decorators, ~23 KB packed)
+ * on top of 646,902 / 2,342,923 before it.
  * Raised from 460,000 / 1,650,000 (2026-11-30: 423,284 packed) for issue 12: the web-app half
  * (`OboWebAppModule`: sign-in with msal-node and openid-client, sessions, `@AuthorizeForScopes`,
  * ~128 KB of JavaScript) and the local authority's browser sign-in in `nestjs-obo/testing`.
  * Growing past it is a decision to make, not an accident: raise it in the same commit and say why.
  */
-const MAX_PACKED_BYTES = 660_000;
-const MAX_UNPACKED_BYTES = 2_400_000;
+const MAX_PACKED_BYTES = 700_000;
+const MAX_UNPACKED_BYTES = 2_550_000;
 
 /**
  * are-the-types-wrong, and why these two exceptions are right for this package:
@@ -71,17 +74,18 @@ const manifest = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8
 
 /**
  * An app outside the repository with the tarball unpacked into its node_modules and, beside it, only
- * what an install gives it: the package's dependencies, its required peers and @types/node (linked
- * from ours; their own dependencies resolve where they live). Returns the app's folder.
+ * what an install gives it: the package's dependencies, its required peers, the optional `peers`
+ * asked for, and @types/node (linked from ours; their own dependencies resolve where they live).
+ * Returns the app's folder.
  */
-function installConsumer(tarball: string, work: string): string {
-  const app = join(work, 'consumer');
+function installConsumer(tarball: string, work: string, peers: readonly string[] = [], name = 'consumer'): string {
+  const app = join(work, name);
   const installed = join(app, 'node_modules');
   mkdirSync(join(installed, 'nestjs-obo'), { recursive: true });
   const untar = run('tar', ['-xzf', tarball, '-C', join(installed, 'nestjs-obo'), '--strip-components=1'], app);
   if (untar.status !== 0) throw new Error(`tar failed: ${untar.stderr}`);
   const required = Object.keys(manifest.peerDependencies).filter((name) => !manifest.peerDependenciesMeta[name]?.optional);
-  for (const name of [...Object.keys(manifest.dependencies), ...required, '@types/node']) {
+  for (const name of [...Object.keys(manifest.dependencies), ...required, ...peers, '@types/node']) {
     mkdirSync(join(installed, name, '..'), { recursive: true });
     symlinkSync(join(root, 'node_modules', name), join(installed, name), 'dir');
   }
@@ -90,8 +94,8 @@ function installConsumer(tarball: string, work: string): string {
 }
 
 /** Strict, `skipLibCheck` off: every declaration the entry points reach must resolve, third-party types included. */
-function typeCheck(app: string) {
-  writeFileSync(join(app, 'main.ts'), "import * as obo from 'nestjs-obo';\nimport * as testing from 'nestjs-obo/testing';\nexport const api = { obo, testing };\n");
+function typeCheck(app: string, source = "import * as obo from 'nestjs-obo';\nimport * as testing from 'nestjs-obo/testing';\nexport const api = { obo, testing };\n") {
+  writeFileSync(join(app, 'main.ts'), source);
   const compilerOptions = { module: 'nodenext', moduleResolution: 'nodenext', target: 'ES2022', strict: true, skipLibCheck: false, noEmit: true, experimentalDecorators: true, emitDecoratorMetadata: true, types: ['node'] };
   writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['main.ts'] }));
   return run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], app);
@@ -128,9 +132,9 @@ describe('the nestjs-obo tarball (npm pack)', () => {
   }, 180_000);
   afterAll(() => work && rmSync(work, { recursive: true, force: true }));
 
-  it('holds the JavaScript, declarations and source map of both entry points the exports map names', () => {
+  it('holds the JavaScript, declarations and source map of every entry point the exports map names', () => {
     const paths = new Set(packed.files.map((file) => file.path));
-    for (const subpath of ['.', './testing']) {
+    for (const subpath of ['.', './testing', './swagger']) {
       const targets = manifest.exports[subpath] as ExportTargets;
       expect(Object.keys(targets)).toEqual(['types', 'import', 'default']);
       for (const target of [targets.types, targets.import, targets.default, `${targets.import}.map`]) {
@@ -162,15 +166,25 @@ describe('the nestjs-obo tarball (npm pack)', () => {
     expect(node('commonjs', REQUIRE_NAMES, consumer)).toEqual({ ...names, same: true });
   }, 60_000);
 
+  it('nestjs-obo/swagger needs its optional peer: without @nestjs/swagger only it fails to load; with it, it loads and type-checks', () => {
+    const load = `import('nestjs-obo/swagger').then((m) => console.log(JSON.stringify({ names: Object.keys(m).sort() })), (e) => console.log(JSON.stringify({ code: e.code, missing: String(e.message).includes("'@nestjs/swagger'") })))`;
+    expect(node('module', load, consumer)).toEqual({ code: 'ERR_MODULE_NOT_FOUND', missing: true });
+    const withSwagger = installConsumer(tarball, work, ['@nestjs/swagger'], 'consumer-swagger');
+    expect(node('module', load, withSwagger)).toEqual({ names: ['OBO_SECURITY_SCHEMES', 'OboSwagger'] });
+    const source = "import { OboSwagger } from 'nestjs-obo/swagger';\nimport type { OpenAPIObject } from '@nestjs/swagger';\nexport const create: (...args: Parameters<typeof OboSwagger.createDocument>) => Promise<OpenAPIObject> = OboSwagger.createDocument;\n";
+    const result = typeCheck(withSwagger, source);
+    expect({ status: result.status, errors: result.stdout + result.stderr }).toEqual({ status: 0, errors: '' });
+  }, 90_000);
+
   it('passes publint with warnings counted as errors', () => {
     const result = run(bin('publint'), ['run', tarball, '--strict', '--level', 'suggestion'], root);
     expect({ status: result.status, output: result.stdout + result.stderr }).toEqual({ status: 0, output: expect.stringContaining('All good!') });
   });
 
-  it('passes are-the-types-wrong for nestjs-obo and nestjs-obo/testing, only require(esm) and node10 left aside', () => {
+  it('passes are-the-types-wrong for nestjs-obo, nestjs-obo/testing and nestjs-obo/swagger, only require(esm) and node10 left aside', () => {
     const result = run(bin('attw'), [tarball, ...ATTW_ARGS, '--format', 'json'], root);
     const report = JSON.parse(result.stdout) as { analysis: { entrypoints: Record<string, unknown>; problems: Array<{ kind: string; entrypoint: string; resolutionKind?: string }> } };
-    expect(Object.keys(report.analysis.entrypoints)).toEqual(expect.arrayContaining(['.', './testing']));
+    expect(Object.keys(report.analysis.entrypoints)).toEqual(expect.arrayContaining(['.', './testing', './swagger']));
     const other = report.analysis.problems.filter((problem) => problem.resolutionKind !== 'node10' && problem.kind !== 'CJSResolvesToESM');
     expect(other).toEqual([]);
     expect(result.status).toBe(0);

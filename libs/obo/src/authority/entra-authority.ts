@@ -31,3 +31,8 @@ export function discoveryUrlV1(instance: string, tenant: string): string {
 export function authorizeEndpoint(instance: string, tenant: string, multiTenant: boolean): string {
   return `${tenantAuthority(instance, multiTenant ? 'organizations' : tenant)}/oauth2/v2.0/authorize`;
 }
+
+/** The token endpoint that goes with {@link authorizeEndpoint} (same tenant segment): where a client redeems the code. */
+export function tokenEndpoint(instance: string, tenant: string, multiTenant: boolean): string {
+  return `${tenantAuthority(instance, multiTenant ? 'organizations' : tenant)}/oauth2/v2.0/token`;
+}

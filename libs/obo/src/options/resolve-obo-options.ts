@@ -223,7 +223,7 @@ function resolveOidcInbound(options: OboModuleOptions): ResolvedInboundOptions {
 }
 
 /** Entra ID scopes are requested as `<App ID URI>/<scope>`: the first audience that is not the bare client id. */
-function entraScopePrefix(inbound: ResolvedInboundOptions): string {
+export function entraScopePrefix(inbound: Pick<ResolvedInboundOptions, 'audience' | 'clientId'>): string {
   const appIdUri = inbound.audience.find((aud) => aud !== inbound.clientId) ?? `api://${inbound.clientId}`;
   return appIdUri.endsWith('/') ? appIdUri : `${appIdUri}/`;
 }

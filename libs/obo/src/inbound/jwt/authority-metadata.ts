@@ -14,6 +14,8 @@ export interface AuthorityMetadataDocument {
   readonly issuerV2: string;
   /** `token_endpoint` of the v2.0 discovery document, when it names one (for the startup log). */
   readonly tokenEndpoint?: string;
+  /** `authorization_endpoint` of the same document, when it names one (for the OpenAPI document). */
+  readonly authorizationEndpoint?: string;
   /** Issuer per accepted token version; a version missing here has its tokens refused. */
   readonly issuers: Readonly<Partial<Record<AccessTokenVersion, string>>>;
   /** Why v1.0 tokens are refused although accepted by configuration (the v1.0 document failed). Safe to log. */
@@ -133,7 +135,8 @@ async function loadOidcMetadata(authority: ResolvedOidcAuthority, fetchOptions: 
     }
     const jwksUri = httpsUrl(record, 'jwks_uri', url);
     const tokenEndpoint = typeof record.token_endpoint === 'string' ? record.token_endpoint : undefined;
-    return { jwksUri, issuerV2: authority.issuer, tokenEndpoint, issuers: {} };
+    const authorizationEndpoint = typeof record.authorization_endpoint === 'string' ? record.authorization_endpoint : undefined;
+    return { jwksUri, issuerV2: authority.issuer, tokenEndpoint, authorizationEndpoint, issuers: {} };
   }
   throw new MetadataError(`no metadata document for the issuer ${authority.issuer}: ${missing.join(' and ')} answered 404 (check issuer)`);
 }

@@ -1,10 +1,8 @@
-import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { RESOLVED_OBO_OPTIONS } from '../../options/obo-options.constants.js';
 import type { ResolvedOboOptions } from '../../options/resolve-obo-options.js';
 import { SigningKeyStore } from '../jwt/signing-key.store.js';
 import { ProtectedRoutes } from '../scopes/protected-routes.service.js';
-import { routeName } from '../scopes/scopes.guard.js';
-import { checkAuthenticationRequirement } from '../scopes/user-authentication.js';
 
 /** The RFC 9728 §2 document this resource publishes (members it does not use are left out). */
 export interface ProtectedResourceMetadataDocument {
@@ -31,11 +29,10 @@ const NOT_ADVERTISED = new Set(['offline_access']);
  * decorators: `authorization_servers` is the authority's issuer (each allowed tenant's, for a
  * multi-tenant Entra ID API), `scopes_supported` every scope a guarded route asks for, as a client
  * requests it (`protectedResource.scopePrefix`), `bearer_methods_supported` `["header"]` (tokens are
- * read from the `Authorization` header only). At startup it also refuses step-up requirements the
- * authority cannot meet.
+ * read from the `Authorization` header only).
  */
 @Injectable()
-export class ProtectedResourceMetadata implements OnApplicationBootstrap {
+export class ProtectedResourceMetadata {
   private document?: ProtectedResourceMetadataDocument;
 
   constructor(
@@ -43,13 +40,6 @@ export class ProtectedResourceMetadata implements OnApplicationBootstrap {
     private readonly routes: ProtectedRoutes,
     private readonly keys: SigningKeyStore,
   ) {}
-
-  /** Checks every route's step-up requirement against the authority (startup). @throws {OboConfigurationError} */
-  onApplicationBootstrap(): void {
-    for (const route of [...this.routes.list(), ...this.routes.resolvers()]) {
-      if (route.authentication) checkAuthenticationRequirement(route.authentication, this.options.provider, routeName(route.controller, route.handler));
-    }
-  }
 
   /**
    * The document; built once, when the authority's issuer is first known.

@@ -1,7 +1,11 @@
-import { Inject, Injectable, type Type } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type Type } from '@nestjs/common';
 import { GUARDS_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import { OBO_GLOBAL_GUARD } from '../../options/obo-options.constants.js';
+import { OBO_GLOBAL_GUARD, RESOLVED_OBO_OPTIONS } from '../../options/obo-options.constants.js';
+import type { ResolvedOboOptions } from '../../options/resolve-obo-options.js';
+import { checkEnforcement } from './check-enforcement.js';
+import { routeName } from './scopes.guard.js';
+import { checkAuthenticationRequirement } from './user-authentication.js';
 import { JwtAuthGuard } from '../jwt/jwt-auth.guard.js';
 import { readRouteRequirement, type RouteRequirement } from './route-requirement.js';
 
@@ -22,10 +26,11 @@ export interface ProtectedRoute extends RouteRequirement {
 /**
  * Every controller route of the application (and every GraphQL query, mutation and subscription
  * resolver) with its token requirement, read once from the decorators, so what is published
- * (protected-resource metadata, OpenAPI) is what the guards enforce.
+ * (protected-resource metadata, OpenAPI) is what the guards enforce. At startup it refuses a
+ * requirement no guard enforces and a step-up the authority cannot prove.
  */
 @Injectable()
-export class ProtectedRoutes {
+export class ProtectedRoutes implements OnApplicationBootstrap {
   private routes?: readonly ProtectedRoute[];
   private operations?: readonly ProtectedRoute[];
 
@@ -34,7 +39,21 @@ export class ProtectedRoutes {
     private readonly scanner: MetadataScanner,
     private readonly reflector: Reflector,
     @Inject(OBO_GLOBAL_GUARD) private readonly globalGuard: boolean,
+    @Inject(RESOLVED_OBO_OPTIONS) private readonly options: ResolvedOboOptions,
   ) {}
+
+  /**
+   * Checks every route and resolver once the app is assembled.
+   * @throws {OboConfigurationError} `ERR_OBO_CONFIG_INVALID` for `@RequiredScopes`, `@RequiredAppPermissions`
+   *   or `@RequiredAuthentication` that no guard enforces (`globalGuard: false` without `ScopesGuard`), and
+   *   for `maxAge` at an Entra ID authority.
+   */
+  onApplicationBootstrap(): void {
+    for (const route of [...this.list(), ...this.resolvers()]) {
+      checkEnforcement(route, this.globalGuard);
+      if (route.authentication) checkAuthenticationRequirement(route.authentication, this.options.provider, routeName(route.controller, route.handler));
+    }
+  }
 
   /** The HTTP routes, in controller and method order. Call it after the application is initialised. */
   list(): readonly ProtectedRoute[] {

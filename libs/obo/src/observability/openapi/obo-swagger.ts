@@ -7,7 +7,7 @@ import { ProtectedRoutes } from '../../inbound/scopes/protected-routes.service.j
 import { OBO_GLOBAL_GUARD, RESOLVED_OBO_OPTIONS } from '../../options/obo-options.constants.js';
 import type { ResolvedOboOptions } from '../../options/resolve-obo-options.js';
 import { applySecurity } from './apply-security.js';
-import { checkEnforcement } from './check-enforcement.js';
+import { checkEnforcement } from '../../inbound/scopes/check-enforcement.js';
 import { OBO_SECURITY_SCHEMES } from './operation-security.js';
 import { withRouteMarkers } from './route-markers.js';
 import { authorityEndpoints, requirementNaming } from './security-schemes.js';

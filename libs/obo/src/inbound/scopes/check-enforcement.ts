@@ -1,7 +1,7 @@
 import { GUARDS_METADATA } from '@nestjs/common/constants.js';
 import { OboConfigurationError } from '../../errors/obo.error.js';
-import type { ProtectedRoute } from '../../inbound/scopes/protected-routes.service.js';
-import { routeName, ScopesGuard } from '../../inbound/scopes/scopes.guard.js';
+import type { ProtectedRoute } from './protected-routes.service.js';
+import { routeName, ScopesGuard } from './scopes.guard.js';
 
 /**
  * Refuses a route whose decorators ask for something no guard enforces, rather than publish a

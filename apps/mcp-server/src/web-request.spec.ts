@@ -1,6 +1,6 @@
 import { webRequestOf } from './web-request.js';
 
-describe('webRequestOf (what the MCP transport and tool handlers see of a request)', () => {
+describe('#142 webRequestOf (what the MCP transport and tool handlers see of a request)', () => {
   const incoming = {
     method: 'POST',
     originalUrl: '/mcp?x=1',

@@ -138,6 +138,8 @@ describe('apps/mcp-server driven by the MCP SDK client', () => {
   const secret = randomBytes(24).toString('base64url');
   /** Every token handed to the MCP server by a client in this file. */
   const clientTokens: string[] = [];
+  /** The MCP server process's output. */
+  const log: string[] = [];
 
   beforeAll(async () => {
     authority = await LocalAuthority.start({ clientId: mcpId });
@@ -162,6 +164,8 @@ describe('apps/mcp-server driven by the MCP SDK client', () => {
       },
       30_000,
     );
+    mcp.child.stdout!.on('data', (chunk: Buffer) => log.push(chunk.toString('utf8')));
+    mcp.child.stderr!.on('data', (chunk: Buffer) => log.push(chunk.toString('utf8')));
   }, 60_000);
 
   afterAll(async () => {
@@ -436,5 +440,12 @@ describe('apps/mcp-server driven by the MCP SDK client', () => {
         await client.close();
       }
     });
+  });
+
+  it('#142 the MCP server logged no token of any of the calls above, neither the clients’ nor its own', () => {
+    const output = log.join('');
+    expect(output).toContain('A tool failed: ERR_OBO_DOWNSTREAM_FAILED');
+    for (const token of [...clientTokens, ...downstream.tokens]) expect(output).not.toContain(token.split('.')[2]);
+    expect(output).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\.eyJ/);
   });
 });

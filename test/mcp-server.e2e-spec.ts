@@ -375,11 +375,9 @@ describe('apps/mcp-server driven by the MCP SDK client', () => {
 
     it('a Conditional Access claims challenge (authentication context c1) is the HTTP answer: 401 insufficient_claims with the claims, the authority and resource_metadata', async () => {
       authority.requireMfaForAuthenticationContext('c1');
-      const client = await connect(userToken({ amr: ['pwd'] }));
+      const responses: Response[] = [];
+      const client = await connect(userToken({ amr: ['pwd'] }), responses);
       try {
-        const responses: Response[] = [];
-        const transport = (client as unknown as { _transport: { _fetch: typeof fetch } })._transport;
-        transport._fetch = recordingFetch(responses);
         expect(await refusal(client.callTool({ name: 'read_downstream', arguments: { route: 'secure-whoami' } }))).toBe(401);
         const answer = responses.at(-1)!;
         const challenge = answer.headers.get('www-authenticate') ?? '';
@@ -408,9 +406,8 @@ describe('apps/mcp-server driven by the MCP SDK client', () => {
 
     it('consent missing for the Downstream API is the HTTP answer: 403 insufficient_scope naming the scope', async () => {
       const oid = randomUUID();
-      const client = await connect(userToken({ oid }));
       const responses: Response[] = [];
-      (client as unknown as { _transport: { _fetch: typeof fetch } })._transport._fetch = recordingFetch(responses);
+      const client = await connect(userToken({ oid }), responses);
       const fault = authority.injectTokenFault({ kind: 'consent-required' }, { oid, times: 1 });
       try {
         expect(await refusal(client.callTool({ name: 'whoami' }))).toBe(403);

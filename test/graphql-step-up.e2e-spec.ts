@@ -1,4 +1,4 @@
-// #144: GraphQL resolvers get what controllers get from issue 13: their scopes in the RFC 9728
+// #141: GraphQL resolvers get what controllers get from issue 13: their scopes in the RFC 9728
 // metadata, `resource_metadata` in the challenge Apollo puts on the HTTP answer, and step-up
 // (`@RequiredAuthentication`) with Entra's claims challenge, over real HTTP (Apollo Server 5).
 import { Query, Resolver } from '@nestjs/graphql';
@@ -26,7 +26,7 @@ class ApprovalsResolver {
   }
 }
 
-describe('#144 GraphQL resolvers in the metadata, the challenges and step-up', () => {
+describe('#141 GraphQL resolvers in the metadata, the challenges and step-up', () => {
   let authority: LocalAuthority;
   let api: ApiUnderTest;
 

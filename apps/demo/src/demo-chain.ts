@@ -23,6 +23,8 @@ export interface DemoChain {
   mintAppToken(): string;
   /** The sample web app (sign in in a browser), when this provider's chain runs one, and who can sign in. */
   readonly webApp?: { readonly url: string; readonly users: readonly string[]; readonly password: string; /** The authority's TLS certificate (PEM), for the demo's own sign-in check. */ readonly authorityCa: string };
+  /** The sample MCP server, when this provider's chain runs one: its endpoint, its client id, and a user token for it. */
+  readonly mcp?: { readonly endpoint: string; readonly serverClientId: string; mintUserToken(): string };
   /** Step 5: how the authority asks for a stronger sign-in. */
   readonly stepUp: StepUp;
   /** Stops both sample APIs and the authority. */

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { LocalAuthority, type DevCertificate } from 'nestjs-obo/testing';
 import { claimsOf, type DemoChain } from './demo-chain.js';
-import { startSampleApps, startWebApp } from './sample-apps.js';
+import { startMcpServer, startSampleApps, startWebApp } from './sample-apps.js';
 
 /**
  * The chain on a local Entra-like authority: the Original API (scope `access_as_user`, a client
@@ -35,6 +35,12 @@ export async function startEntraChain(root: string, tls: DevCertificate): Promis
     await authority.close();
     throw error;
   });
+  const mcp = await startMcpServer(root, authority, tls, { downstreamId, downstreamUrl: samples.downstream.url }).catch(async (error: unknown) => {
+    await webApp.stop();
+    await samples.stop();
+    await authority.close();
+    throw error;
+  });
   return {
     originalUrl: samples.original.url,
     originalClientId: originalId,
@@ -53,7 +59,9 @@ export async function startEntraChain(root: string, tls: DevCertificate): Promis
       },
     },
     webApp: { url: webApp.url, users: authority.users.map((user) => user.username), password: authority.users[0]!.password, authorityCa: authority.certificate },
+    mcp: { endpoint: mcp.endpoint, serverClientId: mcp.clientId, mintUserToken: () => authority.mintUserToken({ audience: mcp.clientId }) },
     stop: async () => {
+      await mcp.stop();
       await webApp.stop();
       await samples.stop();
       await authority.close();

@@ -28,10 +28,13 @@ async function main(): Promise<void> {
     await shutdown();
     return;
   }
-  const { originalUrl, webApp } = chain;
+  const { originalUrl, webApp, mcp } = chain;
   if (webApp) {
     console.log(`\nThe web app that calls web APIs: open ${webApp.url}/ in a browser and sign in as ${webApp.users.join(', ')} (password ${webApp.password}).`);
     console.log('  Profile: the three hops side by side; Reports: the consent page for a new scope; Secure: Conditional Access asks for MFA.');
+  }
+  if (mcp) {
+    console.log(`\nThe MCP server (Streamable HTTP): ${mcp.endpoint}; an MCP client finds the authority and the scope through the resource_metadata of its 401.`);
   }
   console.log(`\nTry it yourself (a user token for the Original API is in ${tokenFile}, valid for one hour):`);
   console.log(`  curl -i -H "Authorization: Bearer $(cat ${tokenFile})" ${originalUrl}/api/profile`);

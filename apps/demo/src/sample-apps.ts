@@ -91,6 +91,45 @@ export async function startWebApp(root: string, authority: LocalAuthority, tls: 
   });
 }
 
+/** What the sample MCP server calls, as the chain registered and started it. */
+export interface McpServerTargets {
+  readonly downstreamId: string;
+  readonly downstreamUrl: string;
+}
+
+/** The running sample MCP server, its endpoint (the RFC 9728 resource) and its client id. */
+export interface RunningMcpServer extends RunningApp {
+  readonly endpoint: string;
+  readonly clientId: string;
+}
+
+/**
+ * Registers the sample MCP server at `authority` (a confidential client exposing `access_as_user`)
+ * and starts it on MCP_PORT, else a free port (its resource identifier names the port before it listens).
+ */
+export async function startMcpServer(root: string, authority: LocalAuthority, tls: DevCertificate, targets: McpServerTargets): Promise<RunningMcpServer> {
+  const port = Number(process.env.MCP_PORT ?? (await freePort()));
+  const clientId = randomUUID();
+  const clientSecret = randomBytes(24).toString('base64url');
+  authority.registerApp({ clientId, clientSecret, scopes: ['access_as_user'], displayName: 'nestjs-obo sample MCP server' });
+  const endpoint = `http://127.0.0.1:${port}/mcp`;
+  const app = await spawnApp('mcp-server', join(root, 'dist/apps/mcp-server/src/main.js'), {
+    ...process.env,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    MCP_RESOURCE: endpoint,
+    NODE_EXTRA_CA_CERTS: tls.certPath,
+    AUTH_PROVIDER: 'entra',
+    AZURE_AD_INSTANCE: authority.instance,
+    AZURE_AD_TENANT_ID: authority.tenantId,
+    AZURE_AD_CLIENT_ID: clientId,
+    AZURE_AD_CLIENT_SECRET: clientSecret,
+    DOWNSTREAM_API_BASE_URL: targets.downstreamUrl,
+    DOWNSTREAM_API_SCOPES: `api://${targets.downstreamId}/Downstream.Read`,
+  });
+  return { ...app, endpoint, clientId };
+}
+
 /** A free loopback port (bound, then released: the web app's redirect URI names its port before it listens). */
 async function freePort(): Promise<number> {
   const server = createServer();

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { claimsOf, type DemoChain } from './demo-chain.js';
+import { checkMcpServer } from './mcp-check.js';
 import { signInToWebApp } from './web-app-check.js';
 
 const bold = (text: string) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
@@ -71,5 +72,18 @@ export async function walkthrough(chain: DemoChain, tokenFile: string): Promise<
     console.log(`\n${bold('7. The web app that calls web APIs')} (${url}): ${users[0]} signs in at the authority's page, consents, and GET /profile -> ${page.status}`);
     console.log('   the page shows the same user at the web app, the Original API and the Downstream API (On-Behalf-Of)');
     expect(page.status === 200 && page.html.includes('The same user at all three hops.'), 'web app sign-in and profile');
+  }
+
+  if (chain.mcp) {
+    const mcp = await checkMcpServer(chain.mcp.endpoint, chain.mcp.mintUserToken());
+    const caller = mcp.whoami?.caller as Record<string, unknown> | undefined;
+    const seen = mcp.whoami?.downstream as Record<string, unknown> | undefined;
+    console.log(`\n${bold('8. An MCP client')} (the MCP SDK's client) connects to the sample MCP server at ${chain.mcp.endpoint}:`);
+    console.log(`   without a token -> ${mcp.unauthenticatedStatus}; the challenge names the RFC 9728 metadata: authorization server ${mcp.authorizationServers.join(' ')}, scope ${mcp.scopesSupported.join(' ')}`);
+    console.log(`   with a user token: tools ${mcp.tools.join(', ')}; whoami -> downstream.objectId = ${seen?.objectId}, downstream.clientAppId = ${seen?.clientAppId}   (the MCP server, On-Behalf-Of the user)`);
+    expect(
+      mcp.unauthenticatedStatus === 401 && mcp.tools.includes('whoami') && caller?.objectId !== undefined && seen?.objectId === caller.objectId && seen?.clientAppId === chain.mcp.serverClientId,
+      'MCP server discovery and whoami tool',
+    );
   }
 }

@@ -21,6 +21,8 @@ import { ConfigurableModuleClass } from './obo.module-definition.js';
 import { RESOLVED_OBO_OPTIONS } from './options/obo-options.constants.js';
 import { resolvedOptionsProvider } from './options/resolved-options.provider.js';
 import { ScopesGuard } from './inbound/scopes/scopes.guard.js';
+import { AuthorityHealthIndicator } from './observability/authority-health.indicator.js';
+import { RedisTokenCacheHealthIndicator } from './observability/redis-token-cache-health.indicator.js';
 
 /** The one Fastify instance method the module uses (`@nestjs/platform-fastify` stays optional). */
 interface FastifyHooks {
@@ -52,12 +54,15 @@ interface FastifyHooks {
     TokenCache,
     TokenAcquisition,
     DownstreamApi,
+    // @nestjs/terminus indicators (structural results: terminus itself is an optional peer).
+    AuthorityHealthIndicator,
+    RedisTokenCacheHealthIndicator,
     // Catches only OboError (thrown by TokenAcquisition and DownstreamApi); other errors are the app's.
     { provide: APP_FILTER, useClass: OboExceptionFilter },
   ],
   // The guards' own dependencies are exported too: `@UseGuards(JwtAuthGuard)` in an importing
   // module instantiates the guard there.
-  exports: [AccessTokenValidator, JwtAuthGuard, ScopesGuard, RequestContext, TokenAcquisition, DownstreamApi, SigningKeyStore, JwtBearerStrategy, ValidatedTokenCache, RESOLVED_OBO_OPTIONS],
+  exports: [AccessTokenValidator, JwtAuthGuard, ScopesGuard, RequestContext, TokenAcquisition, DownstreamApi, SigningKeyStore, JwtBearerStrategy, ValidatedTokenCache, RESOLVED_OBO_OPTIONS, AuthorityHealthIndicator, RedisTokenCacheHealthIndicator],
 })
 export class OboModule extends ConfigurableModuleClass implements NestModule {
   constructor(

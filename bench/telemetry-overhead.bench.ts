@@ -3,6 +3,7 @@
 // (the API's globals are per process), measured in alternating rounds of one run:
 //   before: libs/obo/src at the commit before telemetry, compiled beside this tree (bench/lib/git-baseline.ts);
 //   no SDK: this tree, no SDK registered (the API's no-op tracer and meter: what every app without OpenTelemetry runs);
+//   control: the no-SDK variant again in a second process: the difference two processes show with nothing changed;
 //   SDK:    this tree, the OpenTelemetry SDK registered (AlwaysOn, BatchSpanProcessor, a metric reader; exporters that drop).
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +28,8 @@ const settings = {
 const VARIANTS = [
   ['before', 'before telemetry'],
   ['no-sdk', 'no SDK registered'],
+  // The same code as no-sdk in another process: how far two processes differ with nothing changed.
+  ['control', 'no SDK registered, second process (control)'],
   ['sdk', 'OpenTelemetry SDK registered'],
 ] as const;
 type VariantKey = (typeof VARIANTS)[number][0];
@@ -156,6 +159,8 @@ function render(r: Result) {
       table: r.rows.map((x) => ({ ...x, spread: x.roundRatios ? `${x.roundRatios.min.toFixed(2)}–${x.roundRatios.max.toFixed(2)}` : '–' })),
       commit: r.baselineCommit?.slice(0, 10) ?? 'not available',
       hitNoSdk: row('hit', 'no-sdk'),
+      hitControl: row('hit', 'control'),
+      callControl: row('downstream', 'control'),
       hitSdk: row('hit', 'sdk'),
       callNoSdk: row('downstream', 'no-sdk'),
       callSdk: row('downstream', 'sdk'),

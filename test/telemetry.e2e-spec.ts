@@ -22,7 +22,10 @@ import {
 } from '@opentelemetry/semantic-conventions';
 import { DownstreamApi, RequiredScopes, TokenAcquisition } from 'nestjs-obo';
 import { LocalAuthority } from 'nestjs-obo/testing';
+import { HttpBrowser } from './support/http-browser.js';
 import { send } from './support/http-reply.js';
+import { throughAuthority } from './support/sign-in-steps.js';
+import { startWebAppChain } from './support/web-app-chain.js';
 import { startOboChain, type OboChain } from './support/obo-chain.js';
 import { counted, exportedText, pointsOf, registerTelemetry, type MetricPoint, type TestTelemetry } from './support/telemetry-sdk.js';
 
@@ -283,6 +286,30 @@ describe('with the OpenTelemetry SDK registered (in-memory exporters)', () => {
       expect(change('obo.token.cache.lookups')).toBe(0);
       expect(authority.requests.token).toBe(0);
     });
+
+    it("a web app's silent acquisition (OboWebAppModule) has the same span: the signed-in user's token from their partition is a hit, before the CLIENT span to the Original API", async () => {
+      const web = await startWebAppChain();
+      try {
+        const browser = new HttpBrowser();
+        const first = await browser.navigate(`${web.url}/profile`);
+        const { hops } = await throughAuthority(browser, first, new URL(web.chain.authority.instance).origin, { username: 'megan@contoso.test', password: 'Passw0rd!' });
+        expect(hops.at(-1)!.status).toBe(200);
+        telemetry.reset();
+        expect((await browser.request(`${web.url}/profile`)).status).toBe(200);
+        // The web app's acquisition (a hit from the partition), the Original API's (a hit in its cache) and
+        // its call to the Downstream API, then the web app's call to the Original API ending last.
+        const spans = telemetry.spans().filter((span) => span.name === 'obo.token.acquire' || span.kind === SpanKind.CLIENT);
+        expect(spans.map((span) => span.attributes['obo.token.cache.result'] ?? span.attributes[ATTR_URL_FULL])).toEqual([
+          'hit',
+          'hit',
+          `${web.chain.downstream!.url}/api/whoami`,
+          `${web.chain.original.url}/api/profile`,
+        ]);
+        expect(spans[0]!.attributes).toEqual({ 'obo.provider': 'entra', 'obo.token.kind': 'user', 'obo.token.cache.result': 'hit' });
+      } finally {
+        await web.close();
+      }
+    }, 30_000);
   });
 
   describe('#150 a CLIENT span per downstream request (OpenTelemetry HTTP client conventions)', () => {

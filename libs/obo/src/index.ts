@@ -61,5 +61,8 @@ export type { WebAppDownstreamCallOptions } from './web-app/downstream-api/web-a
 export { WebAppContext } from './web-app/context/web-app-context.service.js';
 export type { SignedInAccount } from './web-app/sign-in/sign-in-client.js';
 export { SignedInGuard } from './web-app/routes/signed-in.guard.js';
+export { AuthorityHealthIndicator } from './observability/authority-health.indicator.js';
+export { RedisTokenCacheHealthIndicator } from './observability/redis-token-cache-health.indicator.js';
+export type { OboHealthDetails, OboHealthIndicatorResult } from './observability/health-indicator-result.js';
 export { InteractionRequiredError } from './web-app/errors/interaction-required.error.js';
 export type { InteractionReason } from './web-app/errors/interaction-required.error.js';

@@ -25,6 +25,8 @@ import { ProtectedRoutes } from './inbound/scopes/protected-routes.service.js';
 import { ProtectedResourceMetadata } from './inbound/protected-resource/protected-resource-metadata.service.js';
 import { serveProtectedResourceMetadata } from './inbound/protected-resource/protected-resource-metadata.route.js';
 import type { ResolvedOboOptions } from './options/resolve-obo-options.js';
+import { AuthorityHealthIndicator } from './observability/authority-health.indicator.js';
+import { RedisTokenCacheHealthIndicator } from './observability/redis-token-cache-health.indicator.js';
 
 /** The one Fastify instance method the module uses (`@nestjs/platform-fastify` stays optional). */
 interface FastifyHooks {
@@ -59,12 +61,15 @@ interface FastifyHooks {
     DownstreamApi,
     ProtectedRoutes,
     ProtectedResourceMetadata,
+    // @nestjs/terminus indicators (structural results: terminus itself is an optional peer).
+    AuthorityHealthIndicator,
+    RedisTokenCacheHealthIndicator,
     // Catches only OboError (thrown by TokenAcquisition and DownstreamApi); other errors are the app's.
     { provide: APP_FILTER, useClass: OboExceptionFilter },
   ],
   // The guards' own dependencies are exported too: `@UseGuards(JwtAuthGuard)` in an importing
   // module instantiates the guard there.
-  exports: [AccessTokenValidator, JwtAuthGuard, ScopesGuard, RequestContext, TokenAcquisition, DownstreamApi, SigningKeyStore, JwtBearerStrategy, ValidatedTokenCache, ProtectedRoutes, RESOLVED_OBO_OPTIONS],
+  exports: [AccessTokenValidator, JwtAuthGuard, ScopesGuard, RequestContext, TokenAcquisition, DownstreamApi, SigningKeyStore, JwtBearerStrategy, ValidatedTokenCache, ProtectedRoutes, RESOLVED_OBO_OPTIONS, AuthorityHealthIndicator, RedisTokenCacheHealthIndicator],
 })
 export class OboModule extends ConfigurableModuleClass implements NestModule {
   constructor(

@@ -1,4 +1,6 @@
 import { FetchJsonError, fetchJson, type FetchJsonOptions } from '../../http/fetch-json.js';
+import { inSpan } from '../../observability/obo-telemetry.js';
+import { ATTR_SERVER_ADDRESS, SPAN_METADATA_REFRESH } from '../../observability/telemetry-names.js';
 import type { AccessTokenVersion } from '../../options/obo-module-options.interface.js';
 import type { ResolvedOboOptions } from '../../options/resolve-obo-options.js';
 import type { ResolvedOidcAuthority } from '../../authority/resolve-authority.js';
@@ -25,6 +27,17 @@ export interface AuthorityMetadataDocument {
 /** A discovery document was unusable; the message names the URL and the reason and is safe to log. */
 export class MetadataError extends Error {
   override readonly name = 'MetadataError';
+}
+
+/**
+ * `error.type` of a failed metadata or JWKS load: the HTTP status (`"503"`), `timeout`, `network`,
+ * `too_large`, `not_json`, or `invalid_document` (it arrived but is not usable).
+ */
+export function metadataFailureType(error: unknown): string {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 4; cause = cause.cause, depth++) {
+    if (cause instanceof FetchJsonError) return cause.reason === 'status' ? String(cause.status) : cause.reason.replace('-', '_');
+  }
+  return 'invalid_document';
 }
 
 /** "the v2.0 discovery document <url> answered 404", "... timed out", ...: what an operator needs. */
@@ -79,10 +92,16 @@ async function fetchDocument(url: string, version: AccessTokenVersion, fetchOpti
  * - the v1.0 issuer, when v1.0 tokens are accepted: from the cloud table when the instance is a
  *   known cloud (or `azureCloudInstance` names one), otherwise from the v1.0 discovery document;
  *   a failure there only refuses v1.0 tokens (`v1Unavailable`), never every token.
- * Metadata comes from configuration, never from a token.
+ * Metadata comes from configuration, never from a token. Runs in an `obo.authority.metadata.refresh` span.
  * @throws {MetadataError} when the v2.0 document is unusable.
  */
-export async function loadAuthorityMetadata(options: ResolvedOboOptions): Promise<AuthorityMetadataDocument> {
+export function loadAuthorityMetadata(options: ResolvedOboOptions): Promise<AuthorityMetadataDocument> {
+  const { authority } = options;
+  const url = authority.kind === 'oidc' ? authority.metadataUrls[0]! : authority.discoveryUrlV2;
+  return inSpan(SPAN_METADATA_REFRESH, { [ATTR_SERVER_ADDRESS]: new URL(url).hostname }, () => loadMetadata(options), metadataFailureType);
+}
+
+async function loadMetadata(options: ResolvedOboOptions): Promise<AuthorityMetadataDocument> {
   const { authority } = options;
   const fetchOptions = { timeoutMs: options.jwks.timeoutMs, maxBytes: options.jwks.maxResponseBytes, dispatcher: options.egress.dispatcher };
   if (authority.kind === 'oidc') return loadOidcMetadata(authority, fetchOptions);

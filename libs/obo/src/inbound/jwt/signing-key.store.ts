@@ -1,10 +1,13 @@
 import type { KeyObject } from 'node:crypto';
+import type { Span } from '@opentelemetry/api';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import jwksRsa from 'jwks-rsa';
 import { fetchJson } from '../../http/fetch-json.js';
 import { RESOLVED_OBO_OPTIONS } from '../../options/obo-options.constants.js';
 import type { ResolvedOboOptions } from '../../options/resolve-obo-options.js';
-import { describeFetchFailure, loadAuthorityMetadata, MetadataError, type AuthorityMetadataDocument } from './authority-metadata.js';
+import { inSpan, oboInstruments } from '../../observability/obo-telemetry.js';
+import { ATTR_ERROR_TYPE, ATTR_OBO_JWKS_KEY_COUNT, ATTR_OBO_JWKS_REFRESH_REASON, SPAN_JWKS_REFRESH } from '../../observability/telemetry-names.js';
+import { describeFetchFailure, loadAuthorityMetadata, metadataFailureType, MetadataError, type AuthorityMetadataDocument } from './authority-metadata.js';
 import { jwksUriFor, parseJwks } from './jwks-keys.js';
 
 /** One usable signing key of the authority. */
@@ -28,6 +31,19 @@ export class SigningKeysUnavailableError extends Error {
 /** The key set does not hold this `kid` (and a refetch is not due or did not find it). */
 export class UnknownSigningKeyError extends Error {
   override readonly name = 'UnknownSigningKeyError';
+}
+
+/** Why a refresh of the signing keys started (`obo.jwks.refresh.reason`). */
+export type JwksRefreshReason = 'startup' | 'missing' | 'expired' | 'unknown_kid' | 'health_check';
+
+/** The current key set at a glance (health checks). */
+export interface KeySetStatus {
+  /** Usable signing keys. */
+  readonly keys: number;
+  /** Seconds since it was fetched. */
+  readonly ageSeconds: number;
+  /** Younger than `jwks.cacheMaxAgeSeconds`. */
+  readonly fresh: boolean;
 }
 
 interface KeySet {
@@ -61,6 +77,7 @@ export class SigningKeyStore {
   private v1Refused = false;
   /** Number of JWKS fetches attempted so far (for tests and benchmarks). */
   fetchCount = 0;
+  private readonly refreshes = oboInstruments().jwksRefreshes;
 
   constructor(@Inject(RESOLVED_OBO_OPTIONS) private readonly options: ResolvedOboOptions) {}
 
@@ -79,7 +96,25 @@ export class SigningKeyStore {
   async warmUp(): Promise<AuthorityMetadataDocument | undefined> {
     // A failure here starts no backoff: the first request tries again rather than answering 503
     // for a startup hiccup.
-    return (await this.refresh(false))?.metadata;
+    return (await this.refresh('startup', false))?.metadata;
+  }
+
+  /** Size, age and freshness of the current key set; `undefined` before the first successful fetch. */
+  get status(): KeySetStatus | undefined {
+    const set = this.current;
+    if (set === undefined) return undefined;
+    const ageMs = Date.now() - set.fetchedAt;
+    return { keys: set.keys.size, ageSeconds: Math.floor(ageMs / 1000), fresh: ageMs < this.options.jwks.cacheMaxAgeSeconds * 1000 };
+  }
+
+  /**
+   * Refreshes the key set when it is missing or older than its maximum age, unless a failed
+   * refresh's backoff is running (a health check never adds load to a failing authority). Resolves
+   * once done; a failure is logged as any refresh's is.
+   */
+  async refreshIfStale(): Promise<void> {
+    if (this.status?.fresh === true || Date.now() < this.failedUntil) return;
+    await this.refresh('health_check');
   }
 
   /**
@@ -91,8 +126,9 @@ export class SigningKeyStore {
     const { cacheMaxAgeSeconds, cooldownSeconds } = this.options.jwks;
     let set = this.current;
     const known = set?.keys.has(kid) ?? false;
-    const due = !set || now - set.fetchedAt >= cacheMaxAgeSeconds * 1000 || (!known && now - this.lastAttemptAt >= cooldownSeconds * 1000);
-    if (due && now >= this.failedUntil) set = (await this.refresh()) ?? set;
+    const expired = set !== undefined && now - set.fetchedAt >= cacheMaxAgeSeconds * 1000;
+    const due = !set || expired || (!known && now - this.lastAttemptAt >= cooldownSeconds * 1000);
+    if (due && now >= this.failedUntil) set = (await this.refresh(!set ? 'missing' : expired ? 'expired' : 'unknown_kid')) ?? set;
     else if (!known && this.inFlight) set = (await this.inFlight) ?? set;
     if (!set) throw new SigningKeysUnavailableError((this.failedUntil - Date.now()) / 1000);
     const key = set.keys.get(kid);
@@ -100,8 +136,9 @@ export class SigningKeyStore {
     return { key, metadata: set.metadata };
   }
 
-  private refresh(backoffOnFailure = true): Promise<KeySet | undefined> {
-    this.inFlight ??= this.fetchKeySet(backoffOnFailure).finally(() => (this.inFlight = undefined));
+  /** One refresh at a time: a caller arriving while one runs waits for it (whatever its reason). */
+  private refresh(reason: JwksRefreshReason, backoffOnFailure = true): Promise<KeySet | undefined> {
+    this.inFlight ??= this.fetchKeySet(reason, backoffOnFailure).finally(() => (this.inFlight = undefined));
     return this.inFlight;
   }
 
@@ -127,33 +164,46 @@ export class SigningKeyStore {
     return metadata;
   }
 
-  private async fetchKeySet(backoffOnFailure: boolean): Promise<KeySet | undefined> {
+  /**
+   * Fetches metadata and keys in an `obo.jwks.refresh` span, counted in `obo.jwks.refreshes`; a
+   * failure keeps the current set, is logged once and starts the backoff (not at startup).
+   */
+  private async fetchKeySet(reason: JwksRefreshReason, backoffOnFailure: boolean): Promise<KeySet | undefined> {
     this.lastAttemptAt = Date.now();
     this.fetchCount++;
-    const { timeoutMs, maxResponseBytes, failureBackoffSeconds } = this.options.jwks;
+    const { failureBackoffSeconds } = this.options.jwks;
     try {
-      const metadata = this.withV1Issuer(await loadAuthorityMetadata(this.options));
-      const jwksUri = jwksUriFor(metadata.jwksUri, this.options.clientId, this.options.jwks.appSpecificKeys);
-      const client = new jwksRsa.JwksClient({
-        jwksUri,
-        cache: false,
-        rateLimit: false,
-        fetcher: (uri: string) => fetchJson(uri, { timeoutMs, maxBytes: maxResponseBytes, dispatcher: this.options.egress.dispatcher }) as Promise<{ keys: unknown[] }>,
-      });
-      const raw: unknown = await client.getKeys().catch((error: unknown) => {
-        throw new MetadataError(describeFetchFailure('the JWKS', jwksUri, error), { cause: error });
-      });
-      const { keys, unusable } = parseJwks(raw, this.options.algorithms);
-      for (const { kid, reason } of unusable) this.logger.warn(`Signing key ${kid} is not used: ${reason}.`);
-      if (keys.size === 0) throw new MetadataError(`the JWKS ${jwksUri} holds no usable signing key`);
-      this.current = { keys, metadata, fetchedAt: Date.now() };
+      this.current = await inSpan(SPAN_JWKS_REFRESH, { [ATTR_OBO_JWKS_REFRESH_REASON]: reason }, (span) => this.loadKeySet(span), metadataFailureType);
+      this.refreshes.add(1, { [ATTR_OBO_JWKS_REFRESH_REASON]: reason });
       return this.current;
     } catch (error) {
+      this.refreshes.add(1, { [ATTR_OBO_JWKS_REFRESH_REASON]: reason, [ATTR_ERROR_TYPE]: metadataFailureType(error) });
       if (backoffOnFailure) this.failedUntil = Date.now() + failureBackoffSeconds * 1000;
-      const reason = error instanceof Error ? error.message : 'unknown error';
+      const why = error instanceof Error ? error.message : 'unknown error';
       const outcome = this.current ? 'keeping the last good key set' : backoffOnFailure ? `answering 503 for ${failureBackoffSeconds} s` : 'the first request tries again';
-      this.logger.warn(`Signing keys could not be refreshed (${reason}); ${outcome}.`);
+      this.logger.warn(`Signing keys could not be refreshed (${why}); ${outcome}.`);
       return undefined;
     }
+  }
+
+  /** @throws {MetadataError} when the metadata or the JWKS is unusable or holds no usable key. */
+  private async loadKeySet(span: Span): Promise<KeySet> {
+    const { timeoutMs, maxResponseBytes } = this.options.jwks;
+    const metadata = this.withV1Issuer(await loadAuthorityMetadata(this.options));
+    const jwksUri = jwksUriFor(metadata.jwksUri, this.options.clientId, this.options.jwks.appSpecificKeys);
+    const client = new jwksRsa.JwksClient({
+      jwksUri,
+      cache: false,
+      rateLimit: false,
+      fetcher: (uri: string) => fetchJson(uri, { timeoutMs, maxBytes: maxResponseBytes, dispatcher: this.options.egress.dispatcher }) as Promise<{ keys: unknown[] }>,
+    });
+    const raw: unknown = await client.getKeys().catch((error: unknown) => {
+      throw new MetadataError(describeFetchFailure('the JWKS', jwksUri, error), { cause: error });
+    });
+    const { keys, unusable } = parseJwks(raw, this.options.algorithms);
+    for (const { kid, reason } of unusable) this.logger.warn(`Signing key ${kid} is not used: ${reason}.`);
+    if (span.isRecording()) span.setAttribute(ATTR_OBO_JWKS_KEY_COUNT, keys.size);
+    if (keys.size === 0) throw new MetadataError(`the JWKS ${jwksUri} holds no usable signing key`);
+    return { keys, metadata, fetchedAt: Date.now() };
   }
 }

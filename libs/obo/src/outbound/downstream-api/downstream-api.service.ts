@@ -81,7 +81,7 @@ export class DownstreamApi implements OnApplicationShutdown {
       }
       if (api.tokenKind === 'user') await this.tokens.evictUserToken(api.scopes, { audience: api.audience, resource: api.resource });
       const renewal = challenge.kind === 'claims' ? { claims: challenge.claims } : { forceRefresh: true };
-      response = await this.send(api, method, url, await this.token(api, renewal), body, options.headers);
+      response = await this.send(api, method, url, await this.token(api, renewal), body, options.headers, 1);
     }
     return downstreamJson<T>(response, name, this.logger);
   }
@@ -125,8 +125,11 @@ export class DownstreamApi implements OnApplicationShutdown {
     return downstreamUrl(api.baseUrl, path, query);
   }
 
-  /** Not `async`: one promise less per call on the hot path. Every failure is a rejection. */
-  private send(api: Api, method: string, url: DownstreamUrl, token: string, body: unknown, extra?: Record<string, string>): Promise<DownstreamResponse> {
+  /**
+   * Not `async`: one promise less per call on the hot path. Every failure is a rejection.
+   * `resendCount` 1: the one retry after a 401 (`http.request.resend_count` on its span).
+   */
+  private send(api: Api, method: string, url: DownstreamUrl, token: string, body: unknown, extra?: Record<string, string>, resendCount = 0): Promise<DownstreamResponse> {
     if (extra !== undefined && Object.keys(extra).some((h) => h.toLowerCase() === 'authorization')) {
       return Promise.reject(new OboError('ERR_OBO_CONFIG_INVALID', 'Do not pass an Authorization header to DownstreamApi; it sets the token itself.'));
     }
@@ -139,6 +142,6 @@ export class DownstreamApi implements OnApplicationShutdown {
       return Promise.reject(failed(`Downstream API at ${url.host} is unreachable.`, error)); // as a failed request always was
     }
     if (payload !== undefined) headers['content-type'] = 'application/json';
-    return this.client.send({ method, url, headers, body: payload, timeoutMs: api.timeoutMs });
+    return this.client.send({ method, url, headers, body: payload, timeoutMs: api.timeoutMs, resendCount });
   }
 }

@@ -1,5 +1,7 @@
+import type { Span } from '@opentelemetry/api';
 import type { Dispatcher } from 'undici';
 import { OboError } from '../../errors/obo.error.js';
+import { endHttpClientSpan, recordHttpStatus, startHttpClientSpan, withClientSpan } from '../../observability/http-client-span.js';
 import { MAX_EGRESS_RESPONSE_BYTES, resolveEgress, type ResolvedEgress } from '../../options/resolve-egress.js';
 
 /** Largest downstream response body read, in bytes; a larger one is abandoned mid-stream. */
@@ -23,6 +25,8 @@ export interface DownstreamRequest {
   readonly body: string | undefined;
   /** Deadline of the whole exchange (connect, headers and body), in milliseconds. */
   readonly timeoutMs: number;
+  /** 1 when this request resends an earlier one (after a 401 challenge); default 0. */
+  readonly resendCount?: number;
 }
 
 /** `ERR_OBO_DOWNSTREAM_FAILED` (502): a downstream API failed or answered what we cannot use. */
@@ -94,6 +98,8 @@ export class DownstreamResponse {
     private readonly host: string,
     /** Whether the body must be counted here: the dispatcher is the user's, so it does not cap bodies. */
     private readonly countBody: boolean,
+    /** The request's CLIENT span, ended once the body is read or discarded. */
+    private readonly span: Span,
   ) {}
 
   /** A response header; repeated lines are joined with `, ` (as the Fetch standard does). */
@@ -121,16 +127,20 @@ export class DownstreamResponse {
       (bytes) => {
         this.deadline.clear();
         try {
-          return utf8.decode(bytes);
+          const text = utf8.decode(bytes);
+          endHttpClientSpan(this.span);
+          return text;
         } catch (error) {
+          endHttpClientSpan(this.span, 'ERR_OBO_DOWNSTREAM_FAILED');
           throw downstreamFailed(`Downstream API at ${this.host} sent an unreadable or oversized body.`, error);
         }
       },
       (error: unknown) => {
         this.deadline.clear();
         this.body.on('error', () => undefined).destroy(); // frees the socket; the error is reported below
-        if (this.deadline.expired) throw timedOut(this.host, this.timeoutMs, error);
-        throw downstreamFailed(`Downstream API at ${this.host} sent an unreadable or oversized body.`, error);
+        const failure = this.deadline.expired ? timedOut(this.host, this.timeoutMs, error) : downstreamFailed(`Downstream API at ${this.host} sent an unreadable or oversized body.`, error);
+        endHttpClientSpan(this.span, failure.code);
+        throw failure;
       },
     );
   }
@@ -143,6 +153,7 @@ export class DownstreamResponse {
       // Already refused; dumping only frees the socket.
     } finally {
       this.deadline.clear();
+      endHttpClientSpan(this.span);
     }
   }
 }
@@ -186,29 +197,37 @@ export class DownstreamClient {
    * @throws {OboError} `ERR_OBO_DOWNSTREAM_TIMEOUT` or `ERR_OBO_DOWNSTREAM_FAILED` (as a rejection).
    */
   send(request: DownstreamRequest): Promise<DownstreamResponse> {
-    const { url, timeoutMs } = request;
+    const { url, timeoutMs, headers } = request;
+    // One CLIENT span per request (OpenTelemetry HTTP conventions); a no-op without an SDK.
+    const span = startHttpClientSpan({ method: request.method, origin: url.origin, path: url.path, headers, resendCount: request.resendCount ?? 0 });
     const deadline = new Deadline(timeoutMs);
     let pending: Promise<Dispatcher.ResponseData>;
     try {
-      pending = this.dispatcher.request({
+      const options = {
         origin: url.origin,
         path: url.path,
         method: request.method as Dispatcher.HttpMethod,
-        headers: request.headers,
+        headers,
         body: request.body,
         signal: deadline,
         maxRedirections: 0, // read by undici's redirect interceptor, should the user's dispatcher have one
-      } as Dispatcher.RequestOptions);
+      } as Dispatcher.RequestOptions;
+      pending = withClientSpan(span, () => this.dispatcher.request(options));
     } catch (error) {
       deadline.clear();
+      endHttpClientSpan(span, 'ERR_OBO_DOWNSTREAM_FAILED');
       return Promise.reject(downstreamFailed(`Downstream API at ${url.host} is unreachable.`, error)); // e.g. a header value undici refuses
     }
     return pending.then(
-      (response) => new DownstreamResponse(response.statusCode, response.headers, response.body, deadline, timeoutMs, url.host, this.countBodies),
+      (response) => {
+        recordHttpStatus(span, response.statusCode);
+        return new DownstreamResponse(response.statusCode, response.headers, response.body, deadline, timeoutMs, url.host, this.countBodies, span);
+      },
       (error: unknown) => {
         deadline.clear();
-        if (deadline.expired) throw timedOut(url.host, timeoutMs, error);
-        throw downstreamFailed(`Downstream API at ${url.host} is unreachable.`, error);
+        const failure = deadline.expired ? timedOut(url.host, timeoutMs, error) : downstreamFailed(`Downstream API at ${url.host} is unreachable.`, error);
+        endHttpClientSpan(span, failure.code);
+        throw failure;
       },
     );
   }

@@ -49,7 +49,7 @@ export class MsalTokenExchanger extends TokenExchanger {
     @Inject(CONFIDENTIAL_CLIENT) private readonly client: ConfidentialClient | null,
   ) {
     super();
-    this.runner = new TokenRequestRunner(options.tokenAcquisition.timeoutMs, this.logger);
+    this.runner = new TokenRequestRunner(options.tokenAcquisition.timeoutMs, this.logger, 'entra');
   }
 
   /** OAuth 2.0 On-Behalf-Of (jwt-bearer grant, `requested_token_use=on_behalf_of`). */

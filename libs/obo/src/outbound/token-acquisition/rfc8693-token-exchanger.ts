@@ -41,7 +41,7 @@ export class Rfc8693TokenExchanger extends TokenExchanger {
     private readonly keys: SigningKeyStore,
   ) {
     super();
-    this.runner = new TokenRequestRunner(options.tokenAcquisition.timeoutMs, this.logger);
+    this.runner = new TokenRequestRunner(options.tokenAcquisition.timeoutMs, this.logger, 'oidc');
     const { credential, clientAuthentication } = options;
     if (options.provider === 'oidc' && credential !== undefined && clientAuthentication !== undefined) {
       this.auth = new TokenEndpointAuth(options.clientId, clientAuthentication, credential);

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { RequestContext } from '../../context/request-context.service.js';
 import type { Principal } from '../../context/principal.js';
 import { OboError, ScopedOboError } from '../../errors/obo.error.js';
+import { AcquisitionTelemetry } from '../../observability/acquisition-telemetry.js';
 import { RESOLVED_OBO_OPTIONS } from '../../options/obo-options.constants.js';
 import type { ResolvedOboOptions } from '../../options/resolve-obo-options.js';
 import { PrincipalKeys, tokenCacheKey, tokenOwner } from '../token-cache/cache-key.js';
@@ -83,6 +84,7 @@ function tenantGuid(method: string, tenantId: unknown): string {
 }
 
 const accessTokenOf = (lookup: CacheLookup): string => lookup.token.accessToken;
+const resultOf = ({ token, fromCache }: CacheLookup): AuthenticationResultInfo => ({ accessToken: token.accessToken, expiresOn: new Date(token.expiresOn), scopes: token.scopes, fromCache });
 
 /**
  * Tokens for downstream APIs: On-Behalf-Of the signed-in user, or app-only for this API itself.
@@ -95,10 +97,14 @@ export class TokenAcquisition {
     private readonly context: RequestContext,
     private readonly cache: TokenCache,
     private readonly exchanger: TokenExchanger,
-  ) {}
+  ) {
+    this.telemetry = new AcquisitionTelemetry(options.provider);
+  }
 
   /** Cache keys of the principals being served (see {@link PrincipalKeys}). */
   private readonly keys = new PrincipalKeys();
+  /** The `obo.token.acquire` span and cache-lookup counter (no-ops unless the app registers an OpenTelemetry SDK). */
+  private readonly telemetry: AcquisitionTelemetry;
 
   /**
    * A token for `scopes` On-Behalf-Of the current (or given) user.
@@ -106,13 +112,7 @@ export class TokenAcquisition {
    */
   getAccessTokenForUser(scopes: readonly string[], options: UserTokenOptions = {}): Promise<string> {
     // Not `async`: one promise less per call on the hot path. Every failure is still a rejection.
-    let lookup: Promise<CacheLookup>;
-    try {
-      lookup = this.lookupForUser(scopes, options);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return lookup.then(accessTokenOf);
+    return this.telemetry.run('user', () => this.lookupForUser(scopes, options), accessTokenOf);
   }
 
   /**
@@ -123,13 +123,15 @@ export class TokenAcquisition {
   cachedTokenForCurrentUser(scopes: readonly string[], target?: TokenTarget): string | undefined {
     const principal = this.context.principal;
     if (principal === undefined || principal.isAppOnly) return undefined;
-    return this.cache.peek(this.keys.userKey(principal, this.defaultTenantOf(principal), scopes, target))?.accessToken;
+    const token = this.cache.peek(this.keys.userKey(principal, this.defaultTenantOf(principal), scopes, target));
+    if (token === undefined) return undefined;
+    this.telemetry.hit('user');
+    return token.accessToken;
   }
 
   /** Like {@link getAccessTokenForUser}, with expiry, scopes and whether it came from the cache. */
-  async getAuthenticationResultForUser(scopes: readonly string[], options: UserTokenOptions = {}): Promise<AuthenticationResultInfo> {
-    const { token, fromCache } = await this.lookupForUser(scopes, options);
-    return { accessToken: token.accessToken, expiresOn: new Date(token.expiresOn), scopes: token.scopes, fromCache };
+  getAuthenticationResultForUser(scopes: readonly string[], options: UserTokenOptions = {}): Promise<AuthenticationResultInfo> {
+    return this.telemetry.run('user', () => this.lookupForUser(scopes, options), resultOf);
   }
 
   private lookupForUser(scopes: readonly string[], options: UserTokenOptions): Promise<CacheLookup> {
@@ -162,11 +164,14 @@ export class TokenAcquisition {
    * `ERR_OBO_CONFIG_INVALID` for a tenant that is not a GUID (a domain name, `organizations`, `common`) or missing on a multi-tenant configuration,
    * for a missing target at another authority, or a target on Entra ID.
    */
-  async getAccessTokenForApp(scope: string | readonly string[], options: AppTokenOptions = {}): Promise<string> {
+  getAccessTokenForApp(scope: string | readonly string[], options: AppTokenOptions = {}): Promise<string> {
+    return this.telemetry.run('app', () => this.lookupForApp(scope, options), accessTokenOf);
+  }
+
+  private lookupForApp(scope: string | readonly string[], options: AppTokenOptions): Promise<CacheLookup> {
     const request = this.options.provider === 'oidc' ? this.genericAppRequest(scope, options) : this.entraAppRequest(scope, options);
     const key = tokenCacheKey({ kind: 'app', ...request });
-    const { token } = await this.cache.getOrAcquire(key, () => this.exchanger.clientCredentials(request), options.forceRefresh);
-    return token.accessToken;
+    return this.cache.getOrAcquire(key, () => this.exchanger.clientCredentials(request), options.forceRefresh);
   }
 
   private entraAppRequest(scopeOrList: string | readonly string[], options: AppTokenOptions): ExchangeRequest {

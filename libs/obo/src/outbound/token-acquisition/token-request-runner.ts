@@ -3,6 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { OboError, ProviderUnavailableError } from '../../errors/obo.error.js';
+import { ProviderTelemetry } from '../../observability/provider-telemetry.js';
+import { errorType } from '../../observability/obo-telemetry.js';
 import { IssuedTokenRefused } from './issued-token-check.js';
 import type { ExchangedToken, ExchangeRequest } from './token-exchanger.js';
 import { timeoutFailure, type ProviderFailure } from './token-request-failure.js';
@@ -59,16 +61,29 @@ export class TokenRequestRunner {
   /** Tenant, scope sets and targets the provider refused, and its answer. */
   private readonly refusedScopes = new LRUCache<string, string>({ max: MAX_REMEMBERED_REFUSALS, ttl: SCOPE_BREAKER_MS });
 
+  private readonly telemetry: ProviderTelemetry;
+
+  /** @param provider Names the provider in metrics (`obo.provider`). */
   constructor(
     private readonly timeoutMs: number,
     private readonly logger: Logger,
-  ) {}
+    provider: 'entra' | 'oidc' = 'entra',
+  ) {
+    this.telemetry = new ProviderTelemetry(provider);
+  }
 
   /**
-   * Runs `plan` for `request` under the rules above.
+   * Runs `plan` for `request` under the rules above. Every failure counts once in `obo.provider.errors`.
    * @throws {OboError} the classified failure of the last attempt, `ERR_OBO_PROVIDER_UNAVAILABLE` while throttled, `ERR_OBO_INVALID_SCOPE` while the breaker is open.
    */
-  async run(request: ExchangeRequest, plan: TokenRequestPlan): Promise<ExchangedToken> {
+  run(request: ExchangeRequest, plan: TokenRequestPlan): Promise<ExchangedToken> {
+    return this.runUnderRules(request, plan).catch((error: unknown) => {
+      this.telemetry.error(kindOf(request), error);
+      throw error;
+    });
+  }
+
+  private async runUnderRules(request: ExchangeRequest, plan: TokenRequestPlan): Promise<ExchangedToken> {
     const wait = this.throttledUntil - Date.now();
     if (wait > 0) throw new ProviderUnavailableError('ERR_OBO_PROVIDER_UNAVAILABLE', wait / 1000, 'The identity provider asked us to wait; retry later.');
     this.throwIfScopesRefused(request);
@@ -118,7 +133,7 @@ export class TokenRequestRunner {
         this.log(error, request.correlationId ?? correlationId);
         throw error;
       }
-      const outcome = await plan.attempt(correlationId, deadline, attempt);
+      const outcome = await this.timed(request, plan, correlationId, deadline, attempt);
       if ('token' in outcome) {
         this.warmAuthorities.add(plan.authority);
         return outcome.token;
@@ -136,6 +151,22 @@ export class TokenRequestRunner {
         throw failure.error;
       }
       await sleep(delay, undefined, { signal: deadline }).catch(() => undefined); // the next attempt sees the expired deadline
+    }
+  }
+
+  /** One attempt, its duration recorded in `obo.provider.request.duration` (with `error.type` unless it brought a token). */
+  private async timed(request: ExchangeRequest, plan: TokenRequestPlan, correlationId: string, deadline: AbortSignal, attempt: number): Promise<AttemptOutcome> {
+    const started = performance.now();
+    let failure: string | undefined;
+    try {
+      const outcome = await plan.attempt(correlationId, deadline, attempt);
+      if (!('token' in outcome)) failure = outcome.failure.error.code;
+      return outcome;
+    } catch (error) {
+      failure = errorType(error);
+      throw error;
+    } finally {
+      this.telemetry.request(kindOf(request), (performance.now() - started) / 1000, failure);
     }
   }
 
@@ -158,6 +189,11 @@ export class TokenRequestRunner {
     if (error.code === 'ERR_OBO_PROVIDER_UNAVAILABLE' || error.code === 'ERR_OBO_PROVIDER_TIMEOUT' || error.code === 'ERR_OBO_PROVIDER_BAD_RESPONSE') this.logger.warn(line);
     else this.logger.debug(line);
   }
+}
+
+/** On-Behalf-Of (a user's assertion) or client credentials. */
+function kindOf(request: ExchangeRequest): 'user' | 'app' {
+  return request.assertion === undefined ? 'app' : 'user';
 }
 
 function scopeSetKey(request: ExchangeRequest): string {

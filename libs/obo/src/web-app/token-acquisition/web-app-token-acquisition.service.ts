@@ -1,7 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { AcquisitionTelemetry } from '../../observability/acquisition-telemetry.js';
 import { InteractionRequiredError } from '../errors/interaction-required.error.js';
 import { WebAppContext } from '../context/web-app-context.service.js';
+import { RESOLVED_WEB_APP_OPTIONS } from '../options/web-app-options.constants.js';
+import type { ResolvedWebAppOptions } from '../options/resolve-web-app-options.js';
 import { SignInClient, type AcquiredUserToken, type SignedInAccount } from '../sign-in/sign-in-client.js';
+
+const identity = (token: AcquiredUserToken): AcquiredUserToken => token;
 
 /** Options of {@link WebAppTokenAcquisition.getAccessTokenForUser}. */
 export interface WebAppUserTokenOptions {
@@ -22,10 +27,16 @@ export interface WebAppUserTokenOptions {
  */
 @Injectable()
 export class WebAppTokenAcquisition {
+  /** The `obo.token.acquire` span and cache-lookup counter (no-ops unless the app registers an OpenTelemetry SDK). */
+  private readonly telemetry: AcquisitionTelemetry;
+
   constructor(
     @Inject(SignInClient) private readonly client: SignInClient,
     private readonly context: WebAppContext,
-  ) {}
+    @Inject(RESOLVED_WEB_APP_OPTIONS) options: ResolvedWebAppOptions,
+  ) {
+    this.telemetry = new AcquisitionTelemetry(options.shared.provider);
+  }
 
   /**
    * An access token for `scopes` (one resource), for the signed-in user.
@@ -38,8 +49,12 @@ export class WebAppTokenAcquisition {
 
   /** Like {@link getAccessTokenForUser}, with the token's expiry (seconds since the epoch), granted scopes and whether it came from the cache. */
   getAuthenticationResultForUser(scopes: readonly string[], options: WebAppUserTokenOptions = {}): Promise<AcquiredUserToken> {
+    return this.telemetry.run('user', () => this.acquire(scopes, options), identity);
+  }
+
+  private acquire(scopes: readonly string[], options: WebAppUserTokenOptions): Promise<AcquiredUserToken> {
     const account = options.account ?? this.context.account;
-    if (!account) return Promise.reject(new InteractionRequiredError('login', scopes));
+    if (!account) throw new InteractionRequiredError('login', scopes);
     return this.client.acquireTokenSilent({ account, scopes, ...(options.claims === undefined ? {} : { claims: options.claims }), ...(options.forceRefresh ? { forceRefresh: true } : {}) });
   }
 }

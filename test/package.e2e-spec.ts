@@ -17,6 +17,8 @@ const bin = (name: string) => join(root, 'node_modules', '.bin', name);
 /**
  * The budget, a little above the size measured on 2026-12-01 (617,102 bytes packed, 2,233,669
  * unpacked, 594 files; about 57% of the unpacked bytes are source maps carrying their sources).
+ * Raised again for issue 13 from 700,000 / 2,550,000 (measured 714,998 packed, 2,564,397 unpacked,
+ * 675 files): OpenTelemetry spans and metrics, the terminus indicators, RFC 9728 metadata and step-up.
  * Raised from 660,000 / 2,400,000 for issue 13 (measured 669,928 packed, 2,416,098 unpacked, 639
  * files): the `nestjs-obo/swagger` entry point (OpenAPI security from the decorators, ~23 KB packed)
  * on top of 646,902 / 2,342,923 before it.
@@ -25,8 +27,8 @@ const bin = (name: string) => join(root, 'node_modules', '.bin', name);
  * ~128 KB of JavaScript) and the local authority's browser sign-in in `nestjs-obo/testing`.
  * Growing past it is a decision to make, not an accident: raise it in the same commit and say why.
  */
-const MAX_PACKED_BYTES = 700_000;
-const MAX_UNPACKED_BYTES = 2_550_000;
+const MAX_PACKED_BYTES = 740_000;
+const MAX_UNPACKED_BYTES = 2_650_000;
 
 /**
  * are-the-types-wrong, and why these two exceptions are right for this package:

@@ -59,7 +59,7 @@ export class WebAppDownstreamApi implements OnApplicationShutdown {
       // The user must act in the browser: the authority gets the claims (or a fresh sign-in).
       if (challenge.kind === 'claims') throw new InteractionRequiredError('claims', api.scopes, challenge.claims);
       if (challenge.kind === 'step-up') throw new InteractionRequiredError('step-up', api.scopes, undefined, { stepUp: { acrValues: challenge.acrValues, maxAge: challenge.maxAge } });
-      response = await this.send(api, method, url, await this.tokens.getAccessTokenForUser(api.scopes, { forceRefresh: true }), body, options.headers);
+      response = await this.send(api, method, url, await this.tokens.getAccessTokenForUser(api.scopes, { forceRefresh: true }), body, options.headers, 1);
     }
     return downstreamJson<T>(response, name, this.logger);
   }
@@ -68,13 +68,14 @@ export class WebAppDownstreamApi implements OnApplicationShutdown {
     await this.client.close();
   }
 
-  private send(api: ResolvedDownstreamApi, method: string, url: ReturnType<typeof downstreamUrl>, token: string, body: unknown, extra?: Record<string, string>): Promise<DownstreamResponse> {
+  /** `resendCount` 1: the one retry after a plain 401 (`http.request.resend_count` on its span). */
+  private send(api: ResolvedDownstreamApi, method: string, url: ReturnType<typeof downstreamUrl>, token: string, body: unknown, extra?: Record<string, string>, resendCount = 0): Promise<DownstreamResponse> {
     if (extra !== undefined && Object.keys(extra).some((h) => h.toLowerCase() === 'authorization')) {
       return Promise.reject(new OboError('ERR_OBO_CONFIG_INVALID', 'Do not pass an Authorization header to WebAppDownstreamApi; it sets the token itself.'));
     }
     const headers: Record<string, string> = { accept: 'application/json', ...extra, authorization: `Bearer ${token}` };
     const payload = body === undefined ? undefined : JSON.stringify(body);
     if (payload !== undefined) headers['content-type'] = 'application/json';
-    return this.client.send({ method, url, headers, body: payload, timeoutMs: api.timeoutMs });
+    return this.client.send({ method, url, headers, body: payload, timeoutMs: api.timeoutMs, resendCount });
   }
 }

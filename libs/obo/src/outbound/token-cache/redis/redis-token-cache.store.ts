@@ -8,7 +8,7 @@ import { execTransaction } from '../../../redis/transaction.js';
 import { within } from '../../../redis/within.js';
 import type { ResolvedDistributedCache } from '../../../options/resolve-distributed-cache.js';
 import type { CachedToken, TokenCacheStore } from '../token-cache-store.interface.js';
-import { CircuitBreaker, UNAVAILABLE } from './circuit-breaker.js';
+import { CircuitBreaker, UNAVAILABLE, type CircuitState } from './circuit-breaker.js';
 import { TokenCacheKeys } from './token-cache-keys.js';
 import { TokenSealer } from './token-sealer.js';
 
@@ -67,6 +67,21 @@ export class RedisTokenCacheStore implements TokenCacheStore {
    * Connects and subscribes to purges. Resolves when ready or after a short wait: Redis may be down
    * at startup, and the app then starts without it (commands fail fast until it is back).
    */
+  /** The circuit breaker's state: `closed` while Redis is used, `open` / `half-open` while it is skipped. */
+  get circuitState(): CircuitState {
+    return this.breaker.state;
+  }
+
+  /**
+   * `PING` on the command connection, answered within `operationTimeoutMs` (for health checks; the
+   * breaker is neither consulted nor moved).
+   * @throws Error when Redis does not answer `PONG` in time.
+   */
+  async ping(): Promise<void> {
+    const answer = await within(this.config.operationTimeoutMs, this.client.ping());
+    if (answer !== 'PONG') throw new Error('unexpected reply to PING');
+  }
+
   async start(): Promise<void> {
     const ready = (client: RedisLike) =>
       client.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => client.once('ready', () => resolve()));
